@@ -1,0 +1,47 @@
+"""Process-wide settings for the kernels: fastmath flags, disk cache, thread count."""
+
+from __future__ import annotations
+
+import numbers
+import os
+from contextlib import contextmanager
+
+import numba
+
+# 'reassoc' lets LLVM vectorise the float reductions, 'contract' allows FMA and 'nsz' ignores the
+# sign of zero. 'nnan'/'ninf' are left out on purpose: they would let the compiler delete the
+# finiteness checks that keep NaN/inf out of fitted models.
+FASTMATH = {"reassoc", "contract", "nsz"}
+
+# Compiled kernels are written to Numba's on-disk cache (verified to work with parallel=True on
+# numba 0.68); set FASTLOGREG_NO_CACHE=1 to compile in memory only, e.g. to measure cold compiles.
+CACHE = os.environ.get("FASTLOGREG_NO_CACHE", "") not in ("1", "true", "yes")
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Threads to use for n_jobs, joblib-style: None or -1 is all of Numba's threads, -2 all
+    but one, and a count above the available threads is clipped to them."""
+    available = numba.config.NUMBA_NUM_THREADS
+    if n_jobs is None:
+        return available
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(f"n_jobs must be an int or None, got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if n_jobs == 0:
+        raise ValueError("n_jobs=0 is not a thread count; use None or -1 for all cores, or n >= 1")
+    if n_jobs < 0:
+        return max(1, available + 1 + n_jobs)
+    return min(n_jobs, available)
+
+
+@contextmanager
+def thread_limit(n_jobs: int | None):
+    """Run the block with Numba's thread count set for n_jobs; the previous count is restored
+    afterwards, also when the block raises. Yields the thread count in effect."""
+    n_threads = resolve_n_jobs(n_jobs)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield n_threads
+    finally:
+        numba.set_num_threads(previous)

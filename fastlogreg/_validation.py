@@ -1,0 +1,126 @@
+"""Input checks shared by the estimator and the helpers. Each error names the problem, the value
+and the fix; nothing here writes to the caller's arrays."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_consistent_length
+
+from ._config import resolve_n_jobs
+from .kernels.dense import first_nonfinite_row
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def as_float_matrix(X, name="X"):
+    """X as a 2-D C-contiguous float32/float64 ndarray, finite. float32 and float64 C-ordered
+    arrays (also read-only and memory-mapped ones) pass through without a copy; anything else
+    (lists, DataFrames, integers, F-ordered or strided arrays) is converted once."""
+    if hasattr(X, "format") and hasattr(X, "tocsr"):
+        raise TypeError(
+            f"{name} is a sparse matrix; sparse input is not supported yet. Pass a dense array "
+            f"({name}.toarray()) if it fits in memory."
+        )
+    try:
+        X = check_array(X, dtype=list(FLOAT_DTYPES), order="C", ensure_all_finite=False,
+                        input_name=name)
+    except (TypeError, ValueError) as err:
+        if "could not convert" in str(err) or "argument must be" in str(err):
+            raise type(err)(
+                f"{err}. {name} must be numeric: encode text or categorical columns as numbers "
+                "first (e.g. with sklearn.preprocessing.OneHotEncoder)."
+            ) from err
+        raise
+    X = np.asarray(X)  # a memmap or other ndarray subclass as a plain ndarray view, no copy
+    check_finite_matrix(X, name)
+    return X
+
+
+def check_finite_matrix(X, name="X"):
+    bad_row = first_nonfinite_row(X, resolve_n_jobs(None))
+    if bad_row >= 0:
+        row = X[bad_row]
+        col = int(np.flatnonzero(~np.isfinite(row))[0])
+        kind = "NaN" if np.isnan(row[col]) else "infinity"
+        raise ValueError(
+            f"{name} contains {kind} in column {col} (row {bad_row}); impute or drop missing and "
+            f"infinite values before fitting or predicting (e.g. sklearn.impute.SimpleImputer)."
+        )
+
+
+def as_labels(y, n_samples):
+    """y as a 1-D array of exactly n_samples finite labels of a classification target."""
+    if y is None:
+        raise ValueError("y is required: pass the class labels, one per row of X")
+    y = column_or_1d(np.asarray(y) if not hasattr(y, "__array__") else y, warn=True)
+    check_consistent_length(np.empty((n_samples, 0)), y)
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        i = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"y contains {y[i]} at index {i}; drop the rows with missing labels")
+    if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in y):
+        raise ValueError("y contains None or NaN; drop the rows with missing labels")
+    check_classification_targets(y)
+    return y
+
+
+def binary_targets(y):
+    """classes_ (sorted) and y as float64 0/1 with 1 for classes_[1]."""
+    classes = np.unique(y)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"y has a single class ({classes[0]!r}); logistic regression needs samples of two "
+            "classes"
+        )
+    if classes.shape[0] > 2:
+        raise ValueError(
+            f"y has {classes.shape[0]} classes ({type_of_target(y)}); this version of fastlogreg "
+            "fits binary problems only. Train one model per class (one-vs-rest, e.g. with "
+            "sklearn.multiclass.OneVsRestClassifier) until multiclass support lands."
+        )
+    return classes, (y == classes[1]).astype(np.float64)
+
+
+def sample_weights(sample_weight, n_samples):
+    """Per-row weights as a new float64 array: finite, non-negative, not all zero."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    s = np.array(sample_weight, dtype=np.float64)  # a copy: the caller's array stays untouched
+    if s.ndim != 1 or s.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has shape {s.shape}; expected ({n_samples},), one weight per row of X"
+        )
+    if not np.isfinite(s).all():
+        i = int(np.flatnonzero(~np.isfinite(s))[0])
+        raise ValueError(f"sample_weight contains {s[i]} at index {i}; weights must be finite")
+    if (s < 0).any():
+        i = int(np.flatnonzero(s < 0)[0])
+        raise ValueError(f"sample_weight contains the negative value {s[i]} at index {i}; "
+                         "weights must be >= 0")
+    if not s.any():
+        raise ValueError("sample_weight is zero for every row; at least one row needs weight > 0")
+    return s
+
+
+def check_scalar_params(C, tol, max_iter, learning_rate, verbose):
+    if not isinstance(C, numbers.Real) or isinstance(C, bool) or not C > 0:
+        raise ValueError(f"C must be a positive number (np.inf for no penalty), got {C!r}")
+    if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not tol >= 0:
+        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+    if not isinstance(max_iter, numbers.Integral) or isinstance(max_iter, bool) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if isinstance(learning_rate, str):
+        if learning_rate != "auto":
+            raise ValueError(f"learning_rate must be 'auto' or a positive float, got "
+                             f"{learning_rate!r}")
+    elif (not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool)
+          or not 0 < learning_rate < np.inf):
+        raise ValueError(f"learning_rate must be 'auto' or a positive finite float, got "
+                         f"{learning_rate!r}")
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"verbose must be an integer >= 0, got {verbose!r}")

@@ -1,0 +1,69 @@
+"""The objective on one data set: J(w, b) = sum_i s_i l(y_i, w.x_i + b) + ||w||^2 / (2C).
+
+Solvers see the mean form J / sum(s) (better conditioned, independent of n); the conversion
+between the two forms lives here and nowhere else. theta = (w_1..w_d, b) is one float64 vector.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .kernels import dense
+
+
+class LogisticObjective:
+    """Data (already validated: X C-contiguous float32/float64, y in {0, 1} float64, s float64)
+    plus penalty, evaluated with the fused kernels on `n_blocks` row blocks."""
+
+    def __init__(self, X, y, s, C=1.0, fit_intercept=True, n_blocks=1):
+        self.X, self.y, self.s = X, y, s
+        self.fit_intercept = bool(fit_intercept)
+        self.l2 = 0.0 if math.isinf(C) else 1.0 / C
+        self.n_blocks = int(n_blocks)
+        self.weight_sum = float(s.sum())
+        self.scale = 1.0 / self.weight_sum  # sum form -> mean form
+        self.n_params = X.shape[1] + 1
+
+    def to_mean(self, value):
+        return value * self.scale
+
+    def to_sum(self, value):
+        return value / self.scale
+
+    def loss_gradient(self, theta):
+        """Mean-form objective and its gradient (length d + 1; the last entry is the
+        intercept's, zero when the intercept is not fitted). One read of X."""
+        w, b = theta[:-1], theta[-1]
+        grad = np.empty(self.n_params)
+        loss = dense.loss_gradient(self.X, self.y, self.s, w, b, self.n_blocks, grad)
+        loss = dense.add_l2_penalty(loss, grad, w, self.l2)
+        if not self.fit_intercept:
+            grad[-1] = 0.0
+        return loss * self.scale, grad * self.scale
+
+    def loss(self, theta):
+        return self.loss_gradient(theta)[0]
+
+    def gd_epoch(self, theta, step):
+        """Mean-form J and gradient at theta and the gradient step theta - step * grad, in one
+        read of X (the fused kernel). Returns (J, grad, theta_next)."""
+        w, b = theta[:-1], theta[-1]
+        grad = np.empty(self.n_params)
+        theta_next = np.empty(self.n_params)
+        loss, b_next = dense.gd_epoch(
+            self.X, self.y, self.s, w, b, self.l2, step * self.scale, self.fit_intercept,
+            self.n_blocks, grad, theta_next[:-1],
+        )
+        theta_next[-1] = b_next
+        return loss * self.scale, grad * self.scale, theta_next
+
+    def lipschitz_bound(self):
+        """Upper bound on the curvature of the mean-form objective: the loss Hessian is
+        X~^T diag(s a(1-a)) X~ / sum(s) with a(1-a) <= 1/4, whose largest eigenvalue is at most
+        its trace (X~ = X with a column of ones when the intercept is fitted). One read of X."""
+        sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
+        if self.fit_intercept:
+            sq += self.weight_sum
+        return 0.25 * sq * self.scale + self.l2 * self.scale

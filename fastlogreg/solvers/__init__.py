@@ -1,0 +1,5 @@
+"""Solvers: plain functions (objective, starting point, options) -> SolverResult."""
+
+from .gd import SolverResult, gradient_descent
+
+__all__ = ["SolverResult", "gradient_descent"]

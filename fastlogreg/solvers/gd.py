@@ -1,0 +1,94 @@
+"""Full-batch gradient descent, the seed's method: theta := theta - alpha * dJ/dtheta.
+
+Each epoch is one call of the fused kernel, which returns J and dJ at the current point together
+with the next point, so an epoch reads X once. With learning_rate='auto' the step starts at
+1 / L for a curvature bound L and adapts: it grows by STEP_GROWTH after a step that lowered the
+objective and is halved, from the last accepted point, after one that did not (backtracking),
+so the recorded objective never increases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STEP_GROWTH = 1.25
+# A step whose objective is above the current one by less than this (relative) is rounding noise
+# in the float64 sums; it is accepted when it also lowers the largest gradient entry, so that runs
+# to a tight tolerance do not stall once the decrease falls below the rounding level.
+ROUNDING_SLACK = 1e-12
+MIN_STEP_SHRINK = 2.0**-40  # give up when the step is this small relative to the initial one
+BLOWUP_FACTOR = 10.0  # a fixed learning rate that multiplies the starting objective by this diverged
+
+
+@dataclass
+class SolverResult:
+    theta: np.ndarray
+    n_iter: int  # epochs, i.e. passes over X
+    converged: bool
+    loss_history: list = field(default_factory=list)  # mean-form objective after each epoch
+    message: str = ""
+
+
+def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_iter=100,
+                     verbose=0):
+    """Minimise the mean-form objective from theta0. Stops when max_j |dJ/dtheta_j| <= tol
+    (scikit-learn's lbfgs criterion on the mean-form gradient) or after max_iter epochs."""
+    adaptive = isinstance(learning_rate, str)
+    step = 1.0 / objective.lipschitz_bound() if adaptive else float(learning_rate)
+    min_step = step * MIN_STEP_SHRINK
+
+    theta = np.array(theta0, dtype=np.float64)
+    loss, grad, theta_next = objective.gd_epoch(theta, step)
+    step_next = step  # the step that produced theta_next from theta
+    if not np.isfinite(loss):
+        raise FloatingPointError(
+            "the objective is not finite at the starting point; check the warm-start "
+            "coefficients or rescale X"
+        )
+    start_loss = loss
+    history = [loss]
+    n_iter = 1
+    message = ""
+    converged = _max_abs(grad) <= tol
+    while not converged and n_iter < max_iter:
+        step_after = step_next * STEP_GROWTH if adaptive else step_next
+        new_loss, new_grad, theta_after = objective.gd_epoch(theta_next, step_after)
+        n_iter += 1
+        finite = np.isfinite(new_loss) and np.isfinite(theta_after).all()
+        if not adaptive and (not finite or new_loss > BLOWUP_FACTOR * start_loss):
+            raise FloatingPointError(
+                f"gradient descent diverged at epoch {n_iter}: the objective went from "
+                f"{start_loss:.6g} to {new_loss:.6g} with learning_rate={learning_rate!r}. "
+                "Use a smaller learning_rate, learning_rate='auto', or standardise the columns "
+                "of X (e.g. sklearn.preprocessing.StandardScaler)."
+            )
+        if adaptive and not (finite and _acceptable(new_loss, loss, new_grad, grad)):
+            step_next *= 0.5
+            theta_next = theta - step_next * grad
+            history.append(loss)
+            if step_next < min_step:
+                message = "the line search could not lower the objective any further"
+                break
+            continue
+        theta, loss, grad = theta_next, new_loss, new_grad
+        theta_next, step_next = theta_after, step_after
+        history.append(loss)
+        converged = _max_abs(grad) <= tol
+        if verbose:
+            print(f"epoch {n_iter:5d}  objective {loss:.10g}  max|grad| {_max_abs(grad):.3g}  "
+                  f"step {step_next:.3g}")
+    if not converged and not message:
+        message = f"reached max_iter={max_iter} epochs with max|grad| = {_max_abs(grad):.3g} > tol"
+    return SolverResult(theta, n_iter, converged, history, message)
+
+
+def _max_abs(v):
+    return float(np.max(np.abs(v)))
+
+
+def _acceptable(new_loss, loss, new_grad, grad):
+    if new_loss <= loss:
+        return True
+    return new_loss - loss <= ROUNDING_SLACK * abs(loss) and _max_abs(new_grad) < _max_abs(grad)

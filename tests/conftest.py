@@ -1,0 +1,48 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "data"))  # the shared synthetic generator, data/synthetic.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/naive.py
+
+from synthetic import make_problem  # noqa: E402
+
+# The first example of a property test compiles a kernel; timing deadlines would flag that.
+settings.register_profile("fastlogreg", deadline=None)
+settings.load_profile("fastlogreg")
+
+
+@pytest.fixture(scope="session")
+def breast_cancer():
+    """The shipped real data set, standardised (float64), labels 0/1 (1 = malignant)."""
+    from fastlogreg.io import read_csv
+
+    X, labels, _ = read_csv(ROOT / "data" / "breast_cancer.csv", "diagnosis")
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X, (labels == "malignant").astype(np.float64)
+
+
+@pytest.fixture(scope="session")
+def correlated():
+    """The ill-conditioned synthetic problem: correlated columns scaled by up to e^1.5."""
+    return make_problem(2000, 8, seed=1)
+
+
+@pytest.fixture(scope="session")
+def gaussian():
+    """A well-conditioned random problem with a planted model."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((400, 5))
+    y = (rng.random(400) < 1 / (1 + np.exp(-(X @ rng.standard_normal(5) - 0.5)))).astype(float)
+    return X, y
+
+
+def small_problem(n=257, d=7, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = (rng.random(n) < 0.4).astype(np.float64)
+    return X, y

@@ -1,0 +1,57 @@
+"""NumPy twins of the kernels: the same quantities written the obvious way, in float64.
+
+They are the reference the Numba kernels are tested against, so they must stay simple; speed is
+irrelevant here."""
+
+import numpy as np
+
+
+def log1pexp(z):
+    return np.logaddexp(0.0, z)
+
+
+def sigmoid(z):
+    return np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))),
+                    np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))
+
+
+def loss_gradient(X, y, s, w, b):
+    """Twin of kernels.dense.loss_gradient: (sum_i s_i l_i, gradient with the intercept last)."""
+    X = np.asarray(X, dtype=np.float64)
+    z = X @ w + b
+    loss = np.sum(s * (log1pexp(z) - y * z))
+    r = s * (sigmoid(z) - y)
+    return loss, np.append(X.T @ r, r.sum())
+
+
+def objective(X, y, s, w, b, C):
+    """J(w, b) = sum_i s_i l_i + ||w||^2 / (2C), the sum form."""
+    loss, _ = loss_gradient(X, y, s, w, b)
+    return loss + (0.0 if np.isinf(C) else w @ w / (2 * C))
+
+
+def gd_epoch(X, y, s, w, b, l2, step, fit_intercept):
+    """Twin of kernels.dense.gd_epoch: J and gradient at (w, b), then the step."""
+    loss, grad = loss_gradient(X, y, s, w, b)
+    loss += 0.5 * l2 * (w @ w)
+    grad[:-1] += l2 * w
+    if not fit_intercept:
+        grad[-1] = 0.0
+    return loss, grad, w - step * grad[:-1], b - step * grad[-1]
+
+
+def decision_scores(X, w, b, probability):
+    z = np.asarray(X, dtype=np.float64) @ w + b
+    return sigmoid(z) if probability else z
+
+
+def seed_chain_rule_gradient(X, y, s, w, b):
+    """The seed's backward pass term by term: dl/da = -y/a + (1-y)/(1-a), da/dz = a(1-a),
+    dl/dz = dl/da * da/dz, dl/dw_j = dl/dz * x_j, dl/db = dl/dz. Only valid where 0 < a < 1
+    in floating point (moderate margins)."""
+    X = np.asarray(X, dtype=np.float64)
+    a = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    dl_da = -y / a + (1 - y) / (1 - a)
+    da_dz = a * (1 - a)
+    dl_dz = s * dl_da * da_dz
+    return np.append(X.T @ dl_dz, dl_dz.sum())
