@@ -26,8 +26,9 @@ def as_float_matrix(X, name="X"):
             f"({name}.toarray()) if it fits in memory."
         )
     try:
-        X = check_array(X, dtype=list(FLOAT_DTYPES), order="C", ensure_all_finite=False,
-                        input_name=name)
+        X = check_array(
+            X, dtype=list(FLOAT_DTYPES), order="C", ensure_all_finite=False, input_name=name
+        )
     except (TypeError, ValueError) as err:
         if "could not convert" in str(err) or "argument must be" in str(err):
             raise type(err)(
@@ -100,8 +101,9 @@ def sample_weights(sample_weight, n_samples):
         raise ValueError(f"sample_weight contains {s[i]} at index {i}; weights must be finite")
     if (s < 0).any():
         i = int(np.flatnonzero(s < 0)[0])
-        raise ValueError(f"sample_weight contains the negative value {s[i]} at index {i}; "
-                         "weights must be >= 0")
+        raise ValueError(
+            f"sample_weight contains the negative value {s[i]} at index {i}; weights must be >= 0"
+        )
     if not s.any():
         raise ValueError("sample_weight is zero for every row; at least one row needs weight > 0")
     return s
@@ -116,11 +118,16 @@ def check_scalar_params(C, tol, max_iter, learning_rate, verbose):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if isinstance(learning_rate, str):
         if learning_rate != "auto":
-            raise ValueError(f"learning_rate must be 'auto' or a positive float, got "
-                             f"{learning_rate!r}")
-    elif (not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool)
-          or not 0 < learning_rate < np.inf):
-        raise ValueError(f"learning_rate must be 'auto' or a positive finite float, got "
-                         f"{learning_rate!r}")
+            raise ValueError(
+                f"learning_rate must be 'auto' or a positive float, got {learning_rate!r}"
+            )
+    elif (
+        not isinstance(learning_rate, numbers.Real)
+        or isinstance(learning_rate, bool)
+        or not 0 < learning_rate < np.inf
+    ):
+        raise ValueError(
+            f"learning_rate must be 'auto' or a positive finite float, got {learning_rate!r}"
+        )
     if not isinstance(verbose, numbers.Integral) or verbose < 0:
         raise ValueError(f"verbose must be an integer >= 0, got {verbose!r}")

@@ -25,7 +25,8 @@ def _build_parser():
     train.add_argument("--n-jobs", type=int, default=None, help="threads (default: all)")
     train.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     train.add_argument(
-        "--standardize", action="store_true",
+        "--standardize",
+        action="store_true",
         help="scale every column to mean 0, variance 1 before training (recommended for 'gd')",
     )
     return parser
@@ -35,15 +36,16 @@ def _train(args):
     from . import LogisticRegression, warmup
     from .io import read_csv
 
-    X, y, features = read_csv(args.file, args.target)
+    X, y, _ = read_csv(args.file, args.target)
     X = X.astype(args.dtype)
     if args.standardize:
         std = X.std(axis=0)
         X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1)
     lr = args.learning_rate if args.learning_rate == "auto" else float(args.learning_rate)
     compile_seconds = warmup(dtypes=(X.dtype,), n_jobs=args.n_jobs)
-    model = LogisticRegression(C=args.C, max_iter=args.max_iter, tol=args.tol, learning_rate=lr,
-                               n_jobs=args.n_jobs)
+    model = LogisticRegression(
+        C=args.C, max_iter=args.max_iter, tol=args.tol, learning_rate=lr, n_jobs=args.n_jobs
+    )
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -51,14 +53,18 @@ def _train(args):
     seconds = time.perf_counter() - start
     log_proba = model.predict_log_proba(X)
     log_loss = -np.mean(log_proba[np.arange(len(y)), (y == model.classes_[1]).astype(np.intp)])
-    print(f"data      {args.file}: {X.shape[0]} rows, {X.shape[1]} features, "
-          f"classes {model.classes_.tolist()}")
+    print(
+        f"data      {args.file}: {X.shape[0]} rows, {X.shape[1]} features, "
+        f"classes {model.classes_.tolist()}"
+    )
     print(f"objective {model.loss_history_[-1]:.6f}  (sum of log-losses + ||w||^2/(2C))")
     print(f"log-loss  {log_loss:.6f}  (mean, training data)")
     print(f"accuracy  {model.score(X, y):.4f}  (training data)")
     print(f"epochs    {model.n_iter_[0]}")
-    print(f"time      {seconds:.3f} s  (kernel compile or cache load before it: "
-          f"{compile_seconds:.2f} s)")
+    print(
+        f"time      {seconds:.3f} s  (kernel compile or cache load before it: "
+        f"{compile_seconds:.2f} s)"
+    )
     for w in caught:
         print(f"warning   {w.message}", file=sys.stderr)
     return 0

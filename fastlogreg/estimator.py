@@ -63,9 +63,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     feature_names_in_ (DataFrame input with string column names only).
     """
 
-    def __init__(self, C=1.0, *, fit_intercept=True, solver="auto", learning_rate="auto",
-                 tol=1e-4, max_iter=100, class_weight=None, warm_start=False, n_jobs=None,
-                 random_state=None, verbose=0):
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        fit_intercept=True,
+        solver="auto",
+        learning_rate="auto",
+        tol=1e-4,
+        max_iter=100,
+        class_weight=None,
+        warm_start=False,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
         self.C = C
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -106,8 +118,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         with thread_limit(self.n_jobs) as n_threads:
             objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
-            result = gradient_descent(objective, theta0, learning_rate=self.learning_rate,
-                                      tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+            result = gradient_descent(
+                objective,
+                theta0,
+                learning_rate=self.learning_rate,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+            )
         if not np.isfinite(result.theta).all():  # the solver raises first; never return NaN
             raise FloatingPointError("the fit produced non-finite coefficients; rescale X")
         if not result.converged:
@@ -120,8 +138,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         self.classes_ = classes
         self.coef_ = result.theta[None, :-1].astype(X.dtype)
-        self.intercept_ = np.array([result.theta[-1] if self.fit_intercept else 0.0],
-                                   dtype=X.dtype)
+        self.intercept_ = np.array([result.theta[-1] if self.fit_intercept else 0.0], dtype=X.dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_history_ = np.asarray(result.loss_history) * objective.weight_sum
         self.n_features_in_ = X.shape[1]
@@ -146,8 +163,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _scores(self, X, probability):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=list(V.FLOAT_DTYPES), order="C",
-                          ensure_all_finite=False)
+        X = validate_data(
+            self, X, reset=False, dtype=list(V.FLOAT_DTYPES), order="C", ensure_all_finite=False
+        )
         X = np.asarray(X)
         V.check_finite_matrix(X)
         out = np.empty(X.shape[0], dtype=X.dtype)

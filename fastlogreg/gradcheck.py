@@ -9,8 +9,18 @@ from ._config import thread_limit
 from .objective import LogisticObjective
 
 
-def check_gradient(X, y, coef, intercept=0.0, *, sample_weight=None, C=1.0, fit_intercept=True,
-                   eps=1e-6, n_jobs=None):
+def check_gradient(
+    X,
+    y,
+    coef,
+    intercept=0.0,
+    *,
+    sample_weight=None,
+    C=1.0,
+    fit_intercept=True,
+    eps=1e-6,
+    n_jobs=None,
+):
     """Largest error of the analytic gradient of the mean-form objective J / sum(s) at
     (coef, intercept), relative to the gradient's largest entry:
 

@@ -12,6 +12,10 @@ import numpy as np
 
 from .kernels import dense
 
+# Below this many entries in X a pass takes less time than waking the thread pool, so the serial
+# build of each kernel runs instead (same blocks and reduction order, hence the same result).
+SERIAL_BELOW = 1 << 16
+
 
 class LogisticObjective:
     """Data (already validated: X C-contiguous float32/float64, y in {0, 1} float64, s float64)
@@ -25,6 +29,9 @@ class LogisticObjective:
         self.weight_sum = float(s.sum())
         self.scale = 1.0 / self.weight_sum  # sum form -> mean form
         self.n_params = X.shape[1] + 1
+        serial = X.size < SERIAL_BELOW
+        self._loss_gradient = dense.loss_gradient_serial if serial else dense.loss_gradient
+        self._gd_epoch = dense.gd_epoch_serial if serial else dense.gd_epoch
 
     def to_mean(self, value):
         return value * self.scale
@@ -37,7 +44,7 @@ class LogisticObjective:
         intercept's, zero when the intercept is not fitted). One read of X."""
         w, b = theta[:-1], theta[-1]
         grad = np.empty(self.n_params)
-        loss = dense.loss_gradient(self.X, self.y, self.s, w, b, self.n_blocks, grad)
+        loss = self._loss_gradient(self.X, self.y, self.s, w, b, self.n_blocks, grad)
         loss = dense.add_l2_penalty(loss, grad, w, self.l2)
         if not self.fit_intercept:
             grad[-1] = 0.0
@@ -52,9 +59,18 @@ class LogisticObjective:
         w, b = theta[:-1], theta[-1]
         grad = np.empty(self.n_params)
         theta_next = np.empty(self.n_params)
-        loss, b_next = dense.gd_epoch(
-            self.X, self.y, self.s, w, b, self.l2, step * self.scale, self.fit_intercept,
-            self.n_blocks, grad, theta_next[:-1],
+        loss, b_next = self._gd_epoch(
+            self.X,
+            self.y,
+            self.s,
+            w,
+            b,
+            self.l2,
+            step * self.scale,
+            self.fit_intercept,
+            self.n_blocks,
+            grad,
+            theta_next[:-1],
         )
         theta_next[-1] = b_next
         return loss * self.scale, grad * self.scale, theta_next

@@ -21,8 +21,10 @@ def warmup(dtypes=(np.float64, np.float32), n_jobs=None):
             s = np.ones(4)
             w = np.zeros(2)
             grad = np.empty(3)
-            dense.loss_gradient(X, y, s, w, 0.0, n_threads, grad)
-            dense.gd_epoch(X, y, s, w, 0.0, 1.0, 0.1, True, n_threads, grad, np.empty(2))
+            for loss_gradient in (dense.loss_gradient, dense.loss_gradient_serial):
+                loss_gradient(X, y, s, w, 0.0, n_threads, grad)
+            for gd_epoch in (dense.gd_epoch, dense.gd_epoch_serial):
+                gd_epoch(X, y, s, w, 0.0, 1.0, 0.1, True, n_threads, grad, np.empty(2))
             dense.decision_scores(X, w, 0.0, True, np.empty(4, dtype=dtype))
             dense.weighted_sq_norm_sum(X, s, n_threads)
             dense.first_nonfinite_row(X, n_threads)

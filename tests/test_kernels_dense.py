@@ -24,26 +24,29 @@ def _inputs(dtype, fit_intercept, weighted, seed=0):
     return X, y, s, w, b
 
 
+@pytest.mark.parametrize("build", ["parallel", "serial"])
 @pytest.mark.parametrize(("dtype", "n_jobs", "fit_intercept", "weighted"), CASES, ids=IDS)
-def test_loss_gradient_matches_twin(dtype, n_jobs, fit_intercept, weighted):
+def test_loss_gradient_matches_twin(dtype, n_jobs, fit_intercept, weighted, build):
     X, y, s, w, b = _inputs(dtype, fit_intercept, weighted)
     grad = np.empty(X.shape[1] + 1)
+    kernel = dense.loss_gradient if build == "parallel" else dense.loss_gradient_serial
     with thread_limit(n_jobs) as n_blocks:
-        loss = dense.loss_gradient(X, y, s, w, b, n_blocks, grad)
+        loss = kernel(X, y, s, w, b, n_blocks, grad)
     ref_loss, ref_grad = naive.loss_gradient(X, y, s, w, b)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12 * np.abs(ref_grad).max())
 
 
+@pytest.mark.parametrize("build", ["parallel", "serial"])
 @pytest.mark.parametrize(("dtype", "n_jobs", "fit_intercept", "weighted"), CASES, ids=IDS)
-def test_gd_epoch_matches_twin(dtype, n_jobs, fit_intercept, weighted):
+def test_gd_epoch_matches_twin(dtype, n_jobs, fit_intercept, weighted, build):
     X, y, s, w, b = _inputs(dtype, fit_intercept, weighted, seed=3)
     l2, step = 0.5, 0.01
     grad = np.empty(X.shape[1] + 1)
     w_next = np.empty(X.shape[1])
+    kernel = dense.gd_epoch if build == "parallel" else dense.gd_epoch_serial
     with thread_limit(n_jobs) as n_blocks:
-        loss, b_next = dense.gd_epoch(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad,
-                                      w_next)
+        loss, b_next = kernel(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next)
     ref_loss, ref_grad, ref_w, ref_b = naive.gd_epoch(X, y, s, w, b, l2, step, fit_intercept)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12 * np.abs(ref_grad).max())
@@ -61,8 +64,9 @@ def test_decision_scores_match_twin(dtype, n_jobs, fit_intercept, weighted):
         with thread_limit(n_jobs):
             dense.decision_scores(X, w, b, probability, out)
         rtol = 1e-6 if dtype == np.float32 else 1e-12
-        np.testing.assert_allclose(out, naive.decision_scores(X, w, b, probability), rtol=rtol,
-                                   atol=rtol)
+        np.testing.assert_allclose(
+            out, naive.decision_scores(X, w, b, probability), rtol=rtol, atol=rtol
+        )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -119,3 +123,16 @@ def test_fixed_thread_count_is_bit_identical(n_jobs):
             loss = dense.loss_gradient(X, y, s, w, 0.2, n_blocks, grad)
         results.append((loss, grad.tobytes()))
     assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_serial_and_parallel_builds_are_bit_identical(dtype):
+    # same blocks, same reduction order: the small-data serial path changes no result
+    X, y = small_problem(n=1000, d=9, dtype=dtype)
+    s, w = np.ones(1000), np.linspace(-1, 1, 9)
+    g_par, g_ser = np.empty(10), np.empty(10)
+    with thread_limit(2):
+        loss_par = dense.loss_gradient(X, y, s, w, 0.2, 2, g_par)
+    loss_ser = dense.loss_gradient_serial(X, y, s, w, 0.2, 2, g_ser)
+    assert loss_par == loss_ser
+    assert g_par.tobytes() == g_ser.tobytes()

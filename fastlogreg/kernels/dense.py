@@ -35,8 +35,8 @@ def chunk_rows(d, itemsize):
     return max(8, min(MAX_CHUNK_ROWS, CHUNK_BYTES // max(1, d * itemsize)))
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
-def loss_gradient(X, y, s, w, b, n_blocks, grad):
+@njit(inline="always", fastmath=FASTMATH)
+def _loss_gradient(X, y, s, w, b, n_blocks, grad):
     """Data part of the objective at (w, b): returns sum_i s_i l(y_i, z_i) and writes its
     gradient into grad (length d + 1): grad[:d] = sum_i s_i (a_i - y_i) x_i and
     grad[d] = sum_i s_i (a_i - y_i), the intercept's. One read of X."""
@@ -89,22 +89,50 @@ def add_l2_penalty(loss, grad, w, l2):
     return loss + 0.5 * l2 * sq
 
 
-# Not parallel=True itself: the parallel work is the loss_gradient call, compiled as its own
-# parallel kernel; the O(d) update after it is serial.
-@njit(fastmath=FASTMATH, cache=CACHE)
-def gd_epoch(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next):
-    """One epoch of the seed's gradient descent, fused: objective J and gradient at (w, b) in
-    one read of X, then the update w_next = w - step * dJ/dw. Returns (J, b_next).
-
-    J = sum_i s_i l_i + l2 ||w||^2 / 2 (l2 = 1/C); `step` is applied to the sum-form gradient,
-    so the caller passes alpha / sum(s) for the mean-form step alpha."""
-    loss = loss_gradient(X, y, s, w, b, n_blocks, grad)
+@njit(inline="always", fastmath=FASTMATH)
+def _gd_step(loss, w, b, l2, step, fit_intercept, grad, w_next):
+    """Completes an epoch of the seed's gradient descent once loss_gradient has filled grad:
+    adds the penalty, then w_next = w - step * dJ/dw. Returns (J, b_next)."""
     loss = add_l2_penalty(loss, grad, w, l2)
     for j in range(w.shape[0]):
         w_next[j] = w[j] - step * grad[j]
     if not fit_intercept:
         grad[-1] = 0.0
     return loss, b - step * grad[-1]
+
+
+# Each kernel exists twice, from one body: a parallel version and a serial one for data so small
+# that starting the thread pool (tens of microseconds) costs more than the pass itself. Numba
+# compiles prange as range in the serial version; the bodies are shared through inline helpers.
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+def loss_gradient(X, y, s, w, b, n_blocks, grad):
+    """Data part of the objective at (w, b): returns sum_i s_i l(y_i, z_i) and writes its
+    gradient into grad (length d + 1), the intercept's last. One read of X."""
+    return _loss_gradient(X, y, s, w, b, n_blocks, grad)
+
+
+@njit(fastmath=FASTMATH, cache=CACHE)
+def loss_gradient_serial(X, y, s, w, b, n_blocks, grad):
+    return _loss_gradient(X, y, s, w, b, n_blocks, grad)
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+def gd_epoch(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next):
+    """One epoch of the seed's gradient descent, fused: objective J and gradient at (w, b) in
+    one read of X, then the update w_next = w - step * dJ/dw. Returns (J, b_next).
+
+    J = sum_i s_i l_i + l2 ||w||^2 / 2 (l2 = 1/C); `step` is applied to the sum-form gradient,
+    so the caller passes alpha / sum(s) for the mean-form step alpha."""
+    loss = _loss_gradient(X, y, s, w, b, n_blocks, grad)
+    return _gd_step(loss, w, b, l2, step, fit_intercept, grad, w_next)
+
+
+@njit(fastmath=FASTMATH, cache=CACHE)
+def gd_epoch_serial(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next):
+    loss = _loss_gradient(X, y, s, w, b, n_blocks, grad)
+    return _gd_step(loss, w, b, l2, step, fit_intercept, grad, w_next)
 
 
 @njit(parallel=True, fastmath=FASTMATH, cache=CACHE)

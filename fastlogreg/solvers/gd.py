@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 STEP_GROWTH = 1.25
-# A step whose objective is above the current one by less than this (relative) is rounding noise
-# in the float64 sums; it is accepted when it also lowers the largest gradient entry, so that runs
-# to a tight tolerance do not stall once the decrease falls below the rounding level.
+# Near the optimum the decrease of a step falls below the rounding noise of the float64 sums, and
+# comparing objective values can no longer tell a good step from a bad one. A step whose objective
+# is within ROUNDING_SLACK (relative) of the current one is then judged by the gradients instead,
+# as in Hager and Zhang's approximate Wolfe condition: the quadratic model of the decrease,
+# step * g.(g + g_new) / 2, must be at least 2 * WOLFE_DELTA of the full first-order decrease.
 ROUNDING_SLACK = 1e-12
+WOLFE_DELTA = 0.1
 MIN_STEP_SHRINK = 2.0**-40  # give up when the step is this small relative to the initial one
-BLOWUP_FACTOR = 10.0  # a fixed learning rate that multiplies the starting objective by this diverged
+# a fixed learning rate that multiplies the starting objective by this has diverged
+BLOWUP_FACTOR = 10.0
 
 
 @dataclass
@@ -31,8 +35,7 @@ class SolverResult:
     message: str = ""
 
 
-def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_iter=100,
-                     verbose=0):
+def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_iter=100, verbose=0):
     """Minimise the mean-form objective from theta0. Stops when max_j |dJ/dtheta_j| <= tol
     (scikit-learn's lbfgs criterion on the mean-form gradient) or after max_iter epochs."""
     adaptive = isinstance(learning_rate, str)
@@ -77,8 +80,10 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
         history.append(loss)
         converged = _max_abs(grad) <= tol
         if verbose:
-            print(f"epoch {n_iter:5d}  objective {loss:.10g}  max|grad| {_max_abs(grad):.3g}  "
-                  f"step {step_next:.3g}")
+            print(
+                f"epoch {n_iter:5d}  objective {loss:.10g}  max|grad| {_max_abs(grad):.3g}  "
+                f"step {step_next:.3g}"
+            )
     if not converged and not message:
         message = f"reached max_iter={max_iter} epochs with max|grad| = {_max_abs(grad):.3g} > tol"
     return SolverResult(theta, n_iter, converged, history, message)
@@ -91,4 +96,5 @@ def _max_abs(v):
 def _acceptable(new_loss, loss, new_grad, grad):
     if new_loss <= loss:
         return True
-    return new_loss - loss <= ROUNDING_SLACK * abs(loss) and _max_abs(new_grad) < _max_abs(grad)
+    flat = new_loss - loss <= ROUNDING_SLACK * abs(loss)
+    return flat and new_grad @ grad >= -(1.0 - 2.0 * WOLFE_DELTA) * (grad @ grad)

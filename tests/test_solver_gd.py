@@ -1,0 +1,132 @@
+"""Solver 'gd' reaches scikit-learn's optimum; its step rules behave as documented."""
+
+import warnings
+
+import naive
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.utils.class_weight import compute_class_weight
+
+from fastlogreg import LogisticRegression
+from fastlogreg.objective import LogisticObjective
+from fastlogreg.solvers import gradient_descent
+
+DATASETS = ["breast_cancer", "correlated", "gaussian"]
+
+
+def _weights(variant, y):
+    """(sample_weight, class_weight) for a test variant, and the per-row weights they imply."""
+    if variant == "sample_weight":
+        s = np.random.default_rng(0).uniform(0, 2, y.shape[0])
+        s[::17] = 0.0
+        return s, None, s
+    if variant == "class_weight":
+        cw = {0: 1.0, 1: 3.0}
+        return None, cw, compute_class_weight(cw, classes=np.array([0.0, 1.0]), y=y)[y.astype(int)]
+    return None, None, np.ones(y.shape[0])
+
+
+@pytest.mark.parametrize("variant", ["plain", "sample_weight", "class_weight"])
+@pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_gd_reaches_sklearn_optimum(request, dataset, C, variant):
+    X, y = request.getfixturevalue(dataset)
+    sample_weight, class_weight, s = _weights(variant, y)
+    reference = SklearnLogisticRegression(C=C, tol=1e-10, max_iter=10000, class_weight=class_weight)
+    reference.fit(X, y, sample_weight=sample_weight)
+    best = naive.objective(X, y, s, reference.coef_[0], reference.intercept_[0], C)
+    for dtype, rtol in ((np.float64, 1e-6), (np.float32, 1e-4)):
+        model = LogisticRegression(C=C, tol=1e-8, max_iter=100_000, class_weight=class_weight)
+        model.fit(X.astype(dtype), y, sample_weight=sample_weight)
+        assert model.coef_.dtype == dtype
+        # both objectives evaluated on the float64 data
+        ours = naive.objective(
+            X, y, s, model.coef_[0].astype(np.float64), float(model.intercept_[0]), C
+        )
+        assert abs(ours - best) <= rtol * best, (dtype, ours, best)
+
+
+def test_loss_history_never_increases_with_auto_step(correlated):
+    X, y = correlated
+    model = LogisticRegression(C=100.0, tol=1e-9, max_iter=100_000).fit(X, y)
+    history = model.loss_history_
+    assert len(history) == model.n_iter_[0]
+    increases = np.diff(history)
+    # non-increasing up to the documented rounding slack of the float64 sums
+    assert np.all(increases <= 1e-12 * history[:-1]), increases.max()
+    assert history[-1] < history[0]
+
+
+def test_backtracking_recovers_from_a_too_large_start(correlated):
+    # start far above the safe step: the line search halves it until the objective decreases
+    X, y = correlated
+    objective = LogisticObjective(X, y, np.ones(len(y)), 1.0, True, 2)
+    objective.lipschitz_bound = lambda: 1e-6  # pretend the curvature is tiny -> step 1e6
+    result = gradient_descent(objective, np.zeros(X.shape[1] + 1), tol=1e-6, max_iter=20_000)
+    assert result.converged
+    assert np.all(np.diff(result.loss_history) <= 1e-12 * np.abs(result.loss_history[:-1]))
+
+
+def test_fixed_learning_rate_follows_the_seed_update(gaussian):
+    # one epoch from zero with learning rate alpha is exactly theta = -alpha * grad(0) / sum(s)
+    X, y = gaussian
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticRegression(learning_rate=0.5, max_iter=2, C=np.inf).fit(X, y)
+    _, grad = naive.loss_gradient(X, y, np.ones(len(y)), np.zeros(X.shape[1]), 0.0)
+    np.testing.assert_allclose(model.coef_[0], -0.5 * grad[:-1] / len(y), rtol=1e-12)
+    np.testing.assert_allclose(model.intercept_[0], -0.5 * grad[-1] / len(y), rtol=1e-12)
+
+
+def test_fixed_learning_rate_converges(gaussian):
+    X, y = gaussian
+    model = LogisticRegression(learning_rate=1.0, tol=1e-6, max_iter=10_000).fit(X, y)
+    auto = LogisticRegression(tol=1e-6, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(model.loss_history_[-1], auto.loss_history_[-1], rtol=1e-8)
+
+
+def test_diverging_learning_rate_raises_with_epoch_and_hint(correlated):
+    X, y = correlated
+    model = LogisticRegression(learning_rate=1e4, max_iter=1000)
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch \d+.*smaller learning_rate"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+def test_max_iter_warns_and_counts_epochs(breast_cancer):
+    X, y = breast_cancer
+    with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+        model = LogisticRegression(max_iter=5).fit(X, y)
+    assert model.n_iter_[0] == 5
+    assert np.isfinite(model.coef_).all()
+
+
+def test_warm_start_continues_from_previous_solution(breast_cancer):
+    X, y = breast_cancer
+    cold = LogisticRegression(tol=1e-6, max_iter=10_000).fit(X, y)
+    warm = LogisticRegression(tol=1e-6, max_iter=10_000, warm_start=True).fit(X, y)
+    warm.fit(X, y)  # second fit starts at the optimum
+    assert warm.n_iter_[0] == 1
+    np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-10)
+
+
+def test_unpenalised_fit_on_separable_data_stays_finite():
+    X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    y = np.array([0, 0, 1, 1])
+    with warnings.catch_warnings():  # the gradient vanishes as |w| grows: it may "converge"
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(C=np.inf, max_iter=500).fit(X, y)
+    assert np.isfinite(model.coef_).all() and model.coef_[0, 0] > 1
+    assert (model.predict(X) == y).all()
+
+
+def test_huge_margins_give_finite_model():
+    # features of order 1e3 make margins of 1e3 and beyond from the first steps
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3)) * 1e3
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticRegression(C=1e6, max_iter=200).fit(X, y)
+    assert np.isfinite(model.coef_).all() and np.isfinite(model.loss_history_).all()
+    assert np.isfinite(model.predict_log_proba(X * 1e3)).all()
