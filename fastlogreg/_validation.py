@@ -56,7 +56,10 @@ def check_finite_matrix(X, name="X"):
 def as_labels(y, n_samples):
     """y as a 1-D array of exactly n_samples finite labels of a classification target."""
     if y is None:
-        raise ValueError("y is required: pass the class labels, one per row of X")
+        raise ValueError(
+            "fit requires y to be passed, but the target y is None: pass the class labels, one "
+            "per row of X"
+        )
     y = column_or_1d(np.asarray(y) if not hasattr(y, "__array__") else y, warn=True)
     check_consistent_length(np.empty((n_samples, 0)), y)
     if y.dtype.kind == "f" and not np.isfinite(y).all():
@@ -73,14 +76,15 @@ def binary_targets(y):
     classes = np.unique(y)
     if classes.shape[0] < 2:
         raise ValueError(
-            f"y has a single class ({classes[0]!r}); logistic regression needs samples of two "
-            "classes"
+            f"y has only one class ({classes[0].item()!r}); logistic regression needs samples "
+            "of two classes"
         )
     if classes.shape[0] > 2:
         raise ValueError(
-            f"y has {classes.shape[0]} classes ({type_of_target(y)}); this version of fastlogreg "
-            "fits binary problems only. Train one model per class (one-vs-rest, e.g. with "
-            "sklearn.multiclass.OneVsRestClassifier) until multiclass support lands."
+            f"Only binary classification is supported. The type of the target is "
+            f"{type_of_target(y)}: y has {classes.shape[0]} classes. Train one model per class "
+            "(one-vs-rest, e.g. with sklearn.multiclass.OneVsRestClassifier) until multiclass "
+            "support lands."
         )
     return classes, (y == classes[1]).astype(np.float64)
 

@@ -190,4 +190,5 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Class labels: classes_[1] where the score is positive, classes_[0] elsewhere."""
-        return self.classes_[(self.decision_function(X) > 0).astype(np.intp)]
+        positive = self.decision_function(X) > 0  # checks the fit before classes_ is read
+        return self.classes_[positive.astype(np.intp)]

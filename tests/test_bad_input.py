@@ -1,0 +1,157 @@
+"""Bad input: a clear ValueError/TypeError naming the problem and the fix, raised before any
+state changes, with the caller's arrays untouched."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import small_problem
+
+from fastlogreg import LogisticRegression
+
+
+def _good():
+    X, y = small_problem(n=50, d=3)
+    return X, y, np.ones(50)
+
+
+def _with(X=None, y=None, w=None, at=None, value=None, target="X"):
+    X0, y0, w0 = _good()
+    X, y, w = (X0 if X is None else X), (y0 if y is None else y), w
+    arrays = {"X": X, "y": y, "w": w0 if w is None else w}
+    if at is not None:
+        arrays[target] = arrays[target].copy()
+        arrays[target][at] = value
+    return arrays["X"], arrays["y"], (arrays["w"] if target == "w" or w is not None else None)
+
+
+FIT_CASES = [
+    (
+        "nan-in-X",
+        *_with(at=(17, 2), value=np.nan),
+        ValueError,
+        r"X contains NaN in column 2 \(row 17\).*impute",
+    ),
+    (
+        "inf-in-X",
+        *_with(at=(3, 0), value=np.inf),
+        ValueError,
+        r"X contains infinity in column 0 \(row 3\)",
+    ),
+    (
+        "nan-in-y",
+        *_with(at=5, value=np.nan, target="y"),
+        ValueError,
+        r"y contains nan at index 5.*drop",
+    ),
+    (
+        "nan-in-weight",
+        *_with(at=4, value=np.nan, target="w"),
+        ValueError,
+        r"sample_weight contains nan at index 4",
+    ),
+    (
+        "negative-weight",
+        *_with(at=9, value=-1.0, target="w"),
+        ValueError,
+        r"negative value -1.0 at index 9",
+    ),
+    ("zero-weights", _good()[0], _good()[1], np.zeros(50), ValueError, r"zero for every row"),
+    ("X-1d", _good()[0][:, 0], _good()[1], None, ValueError, r"(?s)Expected 2D array.*reshape"),
+    ("X-3d", _good()[0][:, :, None], _good()[1], None, ValueError, r"3"),
+    (
+        "length-mismatch",
+        _good()[0],
+        _good()[1][:40],
+        None,
+        ValueError,
+        r"inconsistent numbers of samples",
+    ),
+    (
+        "weight-length",
+        _good()[0],
+        _good()[1],
+        np.ones(49),
+        ValueError,
+        r"sample_weight has shape \(49,\); expected \(50,\)",
+    ),
+    ("empty-X", np.empty((0, 3)), np.empty(0), None, ValueError, r"0 sample"),
+    ("zero-features", np.empty((50, 0)), _good()[1], None, ValueError, r"0 feature"),
+    ("one-class", _good()[0], np.ones(50), None, ValueError, r"only one class"),
+    (
+        "three-classes",
+        _good()[0],
+        np.arange(50) % 3,
+        None,
+        ValueError,
+        r"Only binary classification.*OneVsRest",
+    ),
+    (
+        "text-X",
+        np.array([["a", "b"]] * 4),
+        np.array([0, 1, 0, 1]),
+        None,
+        ValueError,
+        r"must be numeric",
+    ),
+    ("continuous-y", _good()[0], np.linspace(0, 1, 50), None, ValueError, r"Unknown label type"),
+    ("sparse-X", sp.csr_matrix(_good()[0]), _good()[1], None, TypeError, r"sparse.*toarray"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "X", "y", "w", "error", "match"), FIT_CASES, ids=[c[0] for c in FIT_CASES]
+)
+def test_bad_fit_input_raises_before_any_state_changes(name, X, y, w, error, match):
+    model = LogisticRegression(max_iter=1000).fit(*_good()[:2])
+    state = pickle.dumps(model)
+    snapshot = pickle.dumps((X, y, w))
+    with pytest.raises(error, match=match):
+        model.fit(X, y, sample_weight=w)
+    assert pickle.dumps(model) == state  # the previous fit is intact
+    assert pickle.dumps((X, y, w)) == snapshot  # the caller's data is untouched
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"C": 0}, r"C must be a positive number"),
+        ({"C": -1.0}, r"C must be a positive number"),
+        ({"C": np.nan}, r"C must be a positive number"),
+        ({"learning_rate": 0.0}, r"learning_rate must be 'auto' or a positive"),
+        ({"learning_rate": -0.1}, r"learning_rate must be 'auto' or a positive"),
+        ({"learning_rate": "fast"}, r"learning_rate must be 'auto'"),
+        ({"max_iter": 0}, r"max_iter must be an integer >= 1"),
+        ({"tol": -1.0}, r"tol must be a number >= 0"),
+        ({"solver": "newton"}, r"solver must be one of"),
+        ({"n_jobs": 0}, r"n_jobs=0"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, y, _ = _good()
+    model = LogisticRegression(**params)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+def test_predict_with_wrong_feature_count_or_nan():
+    X, y, _ = _good()
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"X has 2 features, but LogisticRegression is expecting 3"
+    ):
+        model.predict(X[:, :2])
+    bad = X.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN in column 1 \(row 7\)"):
+        model.predict_proba(bad)
+
+
+def test_warm_start_with_other_features_explains_the_fix():
+    X, y, _ = _good()
+    model = LogisticRegression(warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"warm_start.*Set warm_start=False"):
+        model.fit(X[:, :2], y)
+    assert model.coef_.shape == (1, 3)

@@ -1,0 +1,200 @@
+"""LogisticRegression as a scikit-learn estimator: labels, dtypes, layouts, threads, API."""
+
+import pickle
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small_problem
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+import fastlogreg
+from fastlogreg import LogisticRegression
+
+
+def _fit(X, y, **params):
+    return LogisticRegression(tol=1e-6, max_iter=5000, **params).fit(X, y)
+
+
+# The checks fit default models (max_iter=100) on unscaled random data: not converging there is
+# expected and is not what these checks are about.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_check_estimator_passes_without_expected_failures():
+    check_estimator(LogisticRegression())
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([3, 7]), np.array([-1, 1]), np.array(["cat", "dog"]), np.array([False, True])],
+    ids=["ints", "minus-one-one", "strings", "bools"],
+)
+def test_any_two_labels(labels):
+    X, y01 = small_problem()
+    y = labels[y01.astype(int)]
+    model = _fit(X, y)
+    np.testing.assert_array_equal(model.classes_, np.sort(labels))
+    reference = _fit(X, y01)
+    np.testing.assert_allclose(model.coef_, reference.coef_)
+    assert set(model.predict(X)) <= set(labels)
+    assert model.score(X, y) == reference.score(X, y01)
+
+
+def test_fitted_attributes_and_prediction_shapes():
+    X, y = small_problem(n=120, d=4)
+    model = _fit(X, y)
+    assert model.coef_.shape == (1, 4) and model.intercept_.shape == (1,)
+    assert model.n_features_in_ == 4 and model.n_iter_.shape == (1,)
+    assert model.loss_history_.shape == (model.n_iter_[0],)
+    proba = model.predict_proba(X)
+    assert proba.shape == (120, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-10)
+    z = model.decision_function(X)
+    assert z.shape == (120,)
+    np.testing.assert_allclose(z, X @ model.coef_[0] + model.intercept_[0], rtol=1e-12)
+    np.testing.assert_array_equal(model.predict(X), (z > 0).astype(float))
+    assert not hasattr(model, "feature_names_in_")
+
+
+def test_no_intercept():
+    X, y = small_problem()
+    model = _fit(X, y, fit_intercept=False)
+    assert model.intercept_[0] == 0.0
+
+
+def test_float32_stays_float32():
+    X, y = small_problem(dtype=np.float32)
+    model = _fit(X, y)
+    assert model.coef_.dtype == np.float32 and model.intercept_.dtype == np.float32
+    assert model.decision_function(X).dtype == np.float32
+    model64 = _fit(X.astype(np.float64), y)
+    np.testing.assert_allclose(model.coef_, model64.coef_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_c_contiguous_input_is_not_copied(monkeypatch, dtype):
+    X, y = small_problem(dtype=dtype)
+    seen = []
+    original = fastlogreg.estimator.LogisticObjective
+
+    def spy(X_used, *args, **kwargs):
+        seen.append(X_used)
+        return original(X_used, *args, **kwargs)
+
+    monkeypatch.setattr(fastlogreg.estimator, "LogisticObjective", spy)
+    LogisticRegression().fit(X, y)
+    assert seen[0] is X or np.shares_memory(seen[0], X)
+    assert seen[0].dtype == dtype
+
+
+def _layouts():
+    X, _ = small_problem(n=150, d=5)
+    readonly = X.copy()
+    readonly.setflags(write=False)
+    strided = np.zeros((150, 10))
+    strided[:, ::2] = X
+    yield "F-order", np.asfortranarray(X)
+    yield "strided", strided[:, ::2]
+    yield "readonly", readonly
+    yield "list", X.tolist()
+    yield "DataFrame", pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    yield "int", np.round(X * 10).astype(np.int64)
+
+
+@pytest.mark.parametrize(("name", "X"), list(_layouts()), ids=[n for n, _ in _layouts()])
+def test_other_layouts_are_converted_once_and_give_the_same_model(name, X):
+    _, y = small_problem(n=150, d=5)
+    before = pickle.dumps(X)
+    model = _fit(X, y)
+    reference = _fit(np.ascontiguousarray(np.asarray(X, dtype=np.float64)), y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
+    assert pickle.dumps(X) == before  # the caller's data is untouched
+    if name == "DataFrame":
+        np.testing.assert_array_equal(model.feature_names_in_, X.columns)
+
+
+def test_memory_mapped_input(tmp_path):
+    X, y = small_problem()
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    mapped = np.load(path, mmap_mode="r")
+    np.testing.assert_allclose(_fit(mapped, y).coef_, _fit(X, y).coef_, rtol=1e-12)
+
+
+def test_n_jobs_sets_threads_for_the_call_and_restores_them():
+    X, y = small_problem(n=20000, d=5)
+    before = numba.get_num_threads()
+    seen = []
+    original = fastlogreg.estimator.gradient_descent
+
+    def spy(*args, **kwargs):
+        seen.append(numba.get_num_threads())
+        return original(*args, **kwargs)
+
+    fastlogreg.estimator.gradient_descent = spy
+    try:
+        LogisticRegression(n_jobs=1).fit(X, y)
+    finally:
+        fastlogreg.estimator.gradient_descent = original
+    assert seen == [1]
+    assert numba.get_num_threads() == before
+    with pytest.raises(ValueError):
+        LogisticRegression(n_jobs=1, C=-1).fit(X, y)
+    assert numba.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_fits_with_fixed_n_jobs_are_bit_identical(n_jobs):
+    X, y = small_problem(n=30000, d=12)  # large enough for the parallel kernels
+    first = LogisticRegression(n_jobs=n_jobs, tol=1e-6, max_iter=500).fit(X, y)
+    second = LogisticRegression(n_jobs=n_jobs, tol=1e-6, max_iter=500).fit(X, y)
+    assert first.coef_.tobytes() == second.coef_.tobytes()
+    assert first.loss_history_.tobytes() == second.loss_history_.tobytes()
+
+
+def test_one_and_two_threads_agree():
+    X, y = small_problem(n=30000, d=12)
+    one = LogisticRegression(n_jobs=1, tol=1e-8, max_iter=5000).fit(X, y)
+    two = LogisticRegression(n_jobs=2, tol=1e-8, max_iter=5000).fit(X, y)
+    np.testing.assert_allclose(one.coef_, two.coef_, rtol=1e-6, atol=1e-9)
+
+
+def test_class_weight_balanced_equals_explicit_weights():
+    X, y = small_problem()
+    balanced = _fit(X, y, class_weight="balanced")
+    n1 = y.sum()
+    n0 = len(y) - n1
+    explicit = _fit(X, y, class_weight={0.0: len(y) / (2 * n0), 1.0: len(y) / (2 * n1)})
+    np.testing.assert_allclose(balanced.coef_, explicit.coef_, rtol=1e-12)
+
+
+def test_sample_weight_equals_repeated_rows():
+    X, y = small_problem(n=60, d=3)
+    s = np.arange(60) % 3
+    weighted = LogisticRegression(tol=1e-10, max_iter=10000).fit(X, y, sample_weight=s)
+    repeated = LogisticRegression(tol=1e-10, max_iter=10000).fit(
+        np.repeat(X, s, axis=0), np.repeat(y, s)
+    )
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-6)
+
+
+def test_pickle_clone_pipeline_and_grid_search():
+    X, y = small_problem()
+    model = _fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    params = clone(model).get_params()
+    assert params["tol"] == 1e-6 and not hasattr(clone(model), "coef_")
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+    assert pipe.score(X, y) > 0.5
+    search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
+    assert search.best_params_["C"] in (0.1, 1.0)
+
+
+def test_warmup_compiles_and_returns_seconds():
+    assert fastlogreg.warmup() >= 0.0
