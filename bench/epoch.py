@@ -1,0 +1,101 @@
+"""One 'gd' epoch on dense data against NumPy and the memory-bandwidth floor.
+
+    python -m bench.epoch [--rows 1000000] [--cols 100] [--repeats 15]
+
+For float64 and float32 X it times, after a discarded first (compiling) call, the median of:
+- the fused epoch (fastlogreg.kernels.dense.gd_epoch: loss, gradient and update in one read of X);
+- the same step in NumPy: z = X @ w + b, a = sigmoid(z), g = X.T @ (a - y), update (no loss);
+- a streaming sum over the same bytes (the read floor, measured in the same run).
+and prints the ratios epoch / floor (target <= 1.25) and NumPy / epoch (target >= 2.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from fastlogreg.kernels import dense
+
+from ._machine import describe, stream_sum
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from synthetic import make_problem  # noqa: E402
+
+
+def median_seconds(fn, repeats):
+    fn()  # compile / warm caches; discarded
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def numpy_step(X, y, w, b, alpha):
+    z = X @ w + b
+    a = 1.0 / (1.0 + np.exp(-z))
+    r = a - y
+    g = X.T @ r
+    return w - alpha * g, b - alpha * r.sum()
+
+
+def run(rows, cols, repeats):
+    n_threads = numba.get_num_threads()
+    results = []
+    for dtype in (np.float64, np.float32):
+        X, y = make_problem(rows, cols, seed=0, dtype=dtype)
+        s = np.ones(rows)
+        w = np.zeros(cols)
+        grad, w_next = np.empty(cols + 1), np.empty(cols)
+        step = 1.0 / rows
+
+        def fused(X=X, y=y, s=s, w=w, grad=grad, w_next=w_next, step=step):
+            dense.gd_epoch(X, y, s, w, 0.0, 1.0, step, True, n_threads, grad, w_next)
+
+        y_cast, w_cast = y.astype(dtype), w.astype(dtype)
+        t_epoch = median_seconds(fused, repeats)
+        t_numpy = median_seconds(lambda: numpy_step(X, y_cast, w_cast, 0.0, step), repeats)
+        t_floor = median_seconds(lambda X=X: stream_sum(X), repeats)
+        results.append((np.dtype(dtype).name, X.nbytes, t_epoch, t_numpy, t_floor))
+        del X, y
+    return results
+
+
+def report(results, rows, cols, command):
+    lines = [
+        f"Epoch of 'gd' on {rows:,} x {cols} (`{command}`)",
+        "",
+        f"Machine: {describe()}",
+        "",
+        "| dtype | X bytes | fused epoch | NumPy step | read floor (GB/s) | epoch / floor "
+        "(target <= 1.25) | NumPy / epoch (target >= 2.5) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, nbytes, t_epoch, t_numpy, t_floor in results:
+        lines.append(
+            f"| {name} | {nbytes / 1e6:.0f} MB | {t_epoch * 1e3:.1f} ms | {t_numpy * 1e3:.1f} ms "
+            f"| {t_floor * 1e3:.1f} ms ({nbytes / t_floor / 1e9:.1f}) | "
+            f"{t_epoch / t_floor:.2f} {'met' if t_epoch / t_floor <= 1.25 else 'MISSED'} | "
+            f"{t_numpy / t_epoch:.2f} {'met' if t_numpy / t_epoch >= 2.5 else 'MISSED'} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cols", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args(argv)
+    command = "python -m bench.epoch " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(report(run(args.rows, args.cols, args.repeats), args.rows, args.cols, command.strip()))
+
+
+if __name__ == "__main__":
+    main()
