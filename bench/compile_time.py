@@ -20,8 +20,9 @@ PROBE = (
 
 def measure(no_cache):
     env = dict(os.environ, FASTLOGREG_NO_CACHE="1" if no_cache else "0")
-    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

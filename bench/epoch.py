@@ -24,7 +24,7 @@ from fastlogreg.kernels import dense
 from ._machine import describe, stream_sum
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-from synthetic import make_problem  # noqa: E402
+from synthetic import make_problem
 
 
 def median_seconds(fn, repeats):
@@ -45,26 +45,25 @@ def numpy_step(X, y, w, b, alpha):
     return w - alpha * g, b - alpha * r.sum()
 
 
-def run(rows, cols, repeats):
+def time_dtype(dtype, rows, cols, repeats):
+    """(dtype name, X bytes, fused epoch s, NumPy step s, read floor s) for one dtype."""
     n_threads = numba.get_num_threads()
-    results = []
-    for dtype in (np.float64, np.float32):
-        X, y = make_problem(rows, cols, seed=0, dtype=dtype)
-        s = np.ones(rows)
-        w = np.zeros(cols)
-        grad, w_next = np.empty(cols + 1), np.empty(cols)
-        step = 1.0 / rows
+    X, y = make_problem(rows, cols, seed=0, dtype=dtype)
+    s = np.ones(rows)
+    w = np.zeros(cols)
+    grad, w_next = np.empty(cols + 1), np.empty(cols)
+    step = 1.0 / rows
+    y_cast, w_cast = y.astype(dtype), w.astype(dtype)
+    t_epoch = median_seconds(
+        lambda: dense.gd_epoch(X, y, s, w, 0.0, 1.0, step, True, n_threads, grad, w_next), repeats
+    )
+    t_numpy = median_seconds(lambda: numpy_step(X, y_cast, w_cast, 0.0, step), repeats)
+    t_floor = median_seconds(lambda: stream_sum(X), repeats)
+    return np.dtype(dtype).name, X.nbytes, t_epoch, t_numpy, t_floor
 
-        def fused(X=X, y=y, s=s, w=w, grad=grad, w_next=w_next, step=step):
-            dense.gd_epoch(X, y, s, w, 0.0, 1.0, step, True, n_threads, grad, w_next)
 
-        y_cast, w_cast = y.astype(dtype), w.astype(dtype)
-        t_epoch = median_seconds(fused, repeats)
-        t_numpy = median_seconds(lambda: numpy_step(X, y_cast, w_cast, 0.0, step), repeats)
-        t_floor = median_seconds(lambda X=X: stream_sum(X), repeats)
-        results.append((np.dtype(dtype).name, X.nbytes, t_epoch, t_numpy, t_floor))
-        del X, y
-    return results
+def run(rows, cols, repeats):
+    return [time_dtype(dtype, rows, cols, repeats) for dtype in (np.float64, np.float32)]
 
 
 def report(results, rows, cols, command):

@@ -1,13 +1,17 @@
 """LogisticRegression as a scikit-learn estimator: labels, dtypes, layouts, threads, API."""
 
 import pickle
+import warnings
 
 import numba
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import small_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -198,3 +202,22 @@ def test_pickle_clone_pipeline_and_grid_search():
 
 def test_warmup_compiles_and_returns_seconds():
     assert fastlogreg.warmup() >= 0.0
+
+
+@settings(max_examples=30)
+@given(
+    n=st.integers(2, 30),
+    d=st.integers(1, 5),
+    magnitude=st.sampled_from([1e-6, 1.0, 1e3, 1e8]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_finite_input_gives_a_finite_model(n, d, magnitude, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * magnitude
+    y = np.arange(n) % 2  # both classes present
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(max_iter=50).fit(X, y)
+    assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
+    assert np.isfinite(model.loss_history_).all()
+    assert set(model.predict(X)) <= {0, 1}

@@ -7,6 +7,8 @@ import naive
 import numpy as np
 import pytest
 from conftest import small_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastlogreg._config import thread_limit
 from fastlogreg.kernels import dense
@@ -136,3 +138,28 @@ def test_serial_and_parallel_builds_are_bit_identical(dtype):
     loss_ser = dense.loss_gradient_serial(X, y, s, w, 0.2, 2, g_ser)
     assert loss_par == loss_ser
     assert g_par.tobytes() == g_ser.tobytes()
+
+
+@settings(max_examples=40)
+@given(
+    n=st.integers(1, 40),
+    d=st.integers(1, 6),
+    n_blocks=st.integers(1, 4),
+    magnitude=st.sampled_from([1e-3, 1.0, 1e3, 1e6]),
+    seed=st.integers(0, 2**16),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
+def test_odd_shapes_and_extreme_margins_match_twin(n, d, n_blocks, magnitude, seed, dtype):
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, d)) * magnitude).astype(dtype)
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    s = rng.uniform(0, 2, n)
+    w = rng.standard_normal(d)
+    grad = np.empty(d + 1)
+    loss = dense.loss_gradient(X, y, s, w, 0.5, n_blocks, grad)
+    ref_loss, ref_grad = naive.loss_gradient(X, y, s, w, 0.5)
+    assert np.isfinite(loss) and np.isfinite(grad).all()
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        grad, ref_grad, rtol=1e-9, atol=1e-9 * max(1.0, np.abs(ref_grad).max())
+    )
