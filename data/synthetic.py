@@ -18,10 +18,12 @@ import numpy as np
 CHUNK_ROWS = 65536  # generate in row chunks so 1M x 100 never holds two full float64 copies
 
 
-def make_problem(n, d, seed=0, dtype=np.float64, intercept=0.3):
+def make_problem(n, d, seed=0, dtype=np.float64, intercept=0.3, scale_range=1.5):
+    """(X, y) by the recipe above; scale_range widens the column scales exp(U(-r, r)) for a
+    worse-conditioned X (the benchmarks use the default 1.5)."""
     rng = np.random.default_rng(seed)
     mixing = np.eye(d) + 0.3 * rng.standard_normal((d, d)) / np.sqrt(d)
-    scale = np.exp(rng.uniform(-1.5, 1.5, size=d))
+    scale = np.exp(rng.uniform(-scale_range, scale_range, size=d))
     w = rng.standard_normal(d) / np.sqrt(d) / scale
     X = np.empty((n, d), dtype=dtype)
     y = np.empty(n, dtype=np.float64)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numbers
 
+import numba
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_consistent_length
 
-from ._config import resolve_n_jobs
 from .kernels.dense import first_nonfinite_row
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -35,6 +34,10 @@ def as_float_matrix(X, name="X"):
                 f"{err}. {name} must be numeric: encode text or categorical columns as numbers "
                 "first (e.g. with sklearn.preprocessing.OneHotEncoder)."
             ) from err
+        if "minimum of" in str(err):
+            raise ValueError(
+                f"{err} Pass at least one row and one feature column in {name}."
+            ) from err
         raise
     X = np.asarray(X)  # a memmap or other ndarray subclass as a plain ndarray view, no copy
     check_finite_matrix(X, name)
@@ -42,7 +45,7 @@ def as_float_matrix(X, name="X"):
 
 
 def check_finite_matrix(X, name="X"):
-    bad_row = first_nonfinite_row(X, resolve_n_jobs(None))
+    bad_row = first_nonfinite_row(X, numba.get_num_threads())
     if bad_row >= 0:
         row = X[bad_row]
         col = int(np.flatnonzero(~np.isfinite(row))[0])
@@ -61,7 +64,11 @@ def as_labels(y, n_samples):
             "per row of X"
         )
     y = column_or_1d(np.asarray(y) if not hasattr(y, "__array__") else y, warn=True)
-    check_consistent_length(np.empty((n_samples, 0)), y)
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {n_samples} rows "
+            f"but y has {y.shape[0]} labels; pass one label per row of X"
+        )
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         i = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"y contains {y[i]} at index {i}; drop the rows with missing labels")
@@ -100,22 +107,33 @@ def sample_weights(sample_weight, n_samples):
         raise ValueError(
             f"sample_weight has shape {s.shape}; expected ({n_samples},), one weight per row of X"
         )
-    if not np.isfinite(s).all():
-        i = int(np.flatnonzero(~np.isfinite(s))[0])
-        raise ValueError(f"sample_weight contains {s[i]} at index {i}; weights must be finite")
-    if (s < 0).any():
-        i = int(np.flatnonzero(s < 0)[0])
-        raise ValueError(
-            f"sample_weight contains the negative value {s[i]} at index {i}; weights must be >= 0"
-        )
-    if not s.any():
-        raise ValueError("sample_weight is zero for every row; at least one row needs weight > 0")
+    check_weights(s, "sample_weight")
     return s
 
 
-def check_scalar_params(C, tol, max_iter, learning_rate, verbose):
+def check_weights(s, name):
+    """Row weights must be finite, >= 0, not all zero, with a finite sum."""
+    if not np.isfinite(s).all():
+        i = int(np.flatnonzero(~np.isfinite(s))[0])
+        raise ValueError(f"{name} contains {s[i]} at index {i}; weights must be finite")
+    if (s < 0).any():
+        i = int(np.flatnonzero(s < 0)[0])
+        raise ValueError(
+            f"{name} contains the negative value {s[i]} at index {i}; weights must be >= 0"
+        )
+    if not s.any():
+        raise ValueError(f"{name} is zero for every row; at least one row needs weight > 0")
+    if not np.isfinite(s.sum()):
+        raise ValueError(f"{name} sums to infinity; rescale the weights (only ratios matter)")
+
+
+def check_C(C):
     if not isinstance(C, numbers.Real) or isinstance(C, bool) or not C > 0:
         raise ValueError(f"C must be a positive number (np.inf for no penalty), got {C!r}")
+
+
+def check_scalar_params(C, tol, max_iter, learning_rate, verbose):
+    check_C(C)
     if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     if not isinstance(max_iter, numbers.Integral) or isinstance(max_iter, bool) or max_iter < 1:

@@ -42,7 +42,7 @@ def _train(args):
         std = X.std(axis=0)
         X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1)
     lr = args.learning_rate if args.learning_rate == "auto" else float(args.learning_rate)
-    compile_seconds = warmup(dtypes=(X.dtype,), n_jobs=args.n_jobs)
+    compile_seconds = warmup(dtypes=(X.dtype,), n_jobs=args.n_jobs, readonly=False)
     model = LogisticRegression(
         C=args.C, max_iter=args.max_iter, tol=args.tol, learning_rate=lr, n_jobs=args.n_jobs
     )

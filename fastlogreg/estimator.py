@@ -14,7 +14,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from . import _validation as V
-from ._config import resolve_n_jobs, thread_limit
+from ._config import thread_limit
 from .kernels.dense import decision_scores
 from .objective import LogisticObjective
 from .solvers import gradient_descent
@@ -102,21 +102,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         V.check_scalar_params(self.C, self.tol, self.max_iter, self.learning_rate, self.verbose)
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
-        resolve_n_jobs(self.n_jobs)
         feature_names = _get_feature_names(X)
-        X = V.as_float_matrix(X)
-        y = V.as_labels(y, X.shape[0])
-        classes, y01 = V.binary_targets(y)
-        s = V.sample_weights(sample_weight, X.shape[0])
-        if self.class_weight is not None:
-            s *= compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)[
-                y01.astype(np.intp)
-            ]
-            if not s.any():
-                raise ValueError("class_weight and sample_weight leave every row with weight 0")
-        theta0 = self._starting_point(X.shape[1], classes)
-
+        # the checks' passes over X run on n_jobs threads too
         with thread_limit(self.n_jobs) as n_threads:
+            X = V.as_float_matrix(X)
+            y = V.as_labels(y, X.shape[0])
+            classes, y01 = V.binary_targets(y)
+            s = V.sample_weights(sample_weight, X.shape[0])
+            if self.class_weight is not None:
+                cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)
+                s *= cw[y01.astype(np.intp)]
+                V.check_weights(s, "sample_weight * class_weight")
+            theta0 = self._starting_point(X.shape[1], classes)
             objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
             result = gradient_descent(
                 objective,
@@ -167,10 +164,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self, X, reset=False, dtype=list(V.FLOAT_DTYPES), order="C", ensure_all_finite=False
         )
         X = np.asarray(X)
-        V.check_finite_matrix(X)
         out = np.empty(X.shape[0], dtype=X.dtype)
         w = self.coef_[0].astype(np.float64)
         with thread_limit(self.n_jobs):
+            V.check_finite_matrix(X)
             decision_scores(X, w, float(self.intercept_[0]), probability, out)
         return out
 

@@ -29,12 +29,16 @@ def check_gradient(
     Values around 1e-8 or below mean the derivatives agree (the finite differences carry
     O(eps^2) truncation and O(1e-16 / eps) rounding error). y takes any two labels, as in fit.
     """
+    V.check_C(C)
     X = V.as_float_matrix(X)
     y = V.as_labels(y, X.shape[0])
     _, y01 = V.binary_targets(y)
     s = V.sample_weights(sample_weight, X.shape[0])
+    coef = np.asarray(coef, dtype=np.float64).reshape(-1)
+    if coef.shape[0] != X.shape[1]:
+        raise ValueError(f"coef has {coef.shape[0]} entries but X has {X.shape[1]} features")
     theta = np.empty(X.shape[1] + 1)
-    theta[:-1] = np.asarray(coef, dtype=np.float64).reshape(-1)
+    theta[:-1] = coef
     theta[-1] = float(np.asarray(intercept).reshape(-1)[0]) if fit_intercept else 0.0
     if not np.isfinite(theta).all():
         raise ValueError("coef and intercept must be finite")

@@ -27,6 +27,11 @@ class LogisticObjective:
         self.l2 = 0.0 if math.isinf(C) else 1.0 / C
         self.n_blocks = int(n_blocks)
         self.weight_sum = float(s.sum())
+        if not (np.isfinite(self.weight_sum) and self.weight_sum > 0):
+            raise ValueError(
+                f"the weights sum to {self.weight_sum}; they need a finite, positive sum "
+                "(rescale sample_weight or class_weight)"
+            )
         self.scale = 1.0 / self.weight_sum  # sum form -> mean form
         self.n_params = X.shape[1] + 1
         serial = X.size < SERIAL_BELOW
@@ -45,7 +50,7 @@ class LogisticObjective:
         w, b = theta[:-1], theta[-1]
         grad = np.empty(self.n_params)
         loss = self._loss_gradient(self.X, self.y, self.s, w, b, self.n_blocks, grad)
-        loss = dense.add_l2_penalty(loss, grad, w, self.l2)
+        loss = dense.add_l2_penalty(loss, grad, w, self.l2)  # the kernels' own penalty code
         if not self.fit_intercept:
             grad[-1] = 0.0
         return loss * self.scale, grad * self.scale
@@ -80,6 +85,12 @@ class LogisticObjective:
         X~^T diag(s a(1-a)) X~ / sum(s) with a(1-a) <= 1/4, whose largest eigenvalue is at most
         its trace (X~ = X with a column of ones when the intercept is fitted). One read of X."""
         sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
+        if not np.isfinite(sq):
+            raise ValueError(
+                "the weighted squared row norms of X overflow float64 (largest |x| = "
+                f"{np.abs(self.X).max():.3g}); rescale X, e.g. with "
+                "sklearn.preprocessing.StandardScaler"
+            )
         if self.fit_intercept:
             sq += self.weight_sum
         return 0.25 * sq * self.scale + self.l2 * self.scale

@@ -10,22 +10,28 @@ from ._config import thread_limit
 from .kernels import dense
 
 
-def warmup(dtypes=(np.float64, np.float32), n_jobs=None):
-    """Compile the kernels for each dtype of X, so the first real fit pays no compile time.
-    Returns the seconds taken (a few seconds per dtype cold, well under one from the cache)."""
+def warmup(dtypes=(np.float64, np.float32), n_jobs=None, readonly=True):
+    """Compile every kernel for each dtype of X, so the first real fit pays no compile time.
+
+    Numba compiles a separate version for read-only X (e.g. a memory-mapped file opened with
+    mode 'r'); readonly=False skips those. Returns the seconds taken: see README.md for the
+    measured cold and cached figures."""
     start = time.perf_counter()
     with thread_limit(n_jobs) as n_threads:
+        y = np.array([0.0, 1.0, 0.0, 1.0])
+        s = np.ones(4)
+        w = np.zeros(2)
+        grad = np.empty(3)
+        dense.add_l2_penalty(0.0, grad, w, 1.0)
         for dtype in dtypes:
-            X = np.ones((4, 2), dtype=dtype)
-            y = np.array([0.0, 1.0, 0.0, 1.0])
-            s = np.ones(4)
-            w = np.zeros(2)
-            grad = np.empty(3)
-            for loss_gradient in (dense.loss_gradient, dense.loss_gradient_serial):
-                loss_gradient(X, y, s, w, 0.0, n_threads, grad)
-            for gd_epoch in (dense.gd_epoch, dense.gd_epoch_serial):
-                gd_epoch(X, y, s, w, 0.0, 1.0, 0.1, True, n_threads, grad, np.empty(2))
-            dense.decision_scores(X, w, 0.0, True, np.empty(4, dtype=dtype))
-            dense.weighted_sq_norm_sum(X, s, n_threads)
-            dense.first_nonfinite_row(X, n_threads)
+            for writeable in (True, False) if readonly else (True,):
+                X = np.ones((4, 2), dtype=dtype)
+                X.setflags(write=writeable)
+                for loss_gradient in (dense.loss_gradient, dense.loss_gradient_serial):
+                    loss_gradient(X, y, s, w, 0.0, n_threads, grad)
+                for gd_epoch in (dense.gd_epoch, dense.gd_epoch_serial):
+                    gd_epoch(X, y, s, w, 0.0, 1.0, 0.1, True, n_threads, grad, np.empty(2))
+                dense.decision_scores(X, w, 0.0, True, np.empty(4, dtype=dtype))
+                dense.weighted_sq_norm_sum(X, s, n_threads)
+                dense.first_nonfinite_row(X, n_threads)
     return time.perf_counter() - start

@@ -59,7 +59,7 @@ FIT_CASES = [
     ),
     ("zero-weights", _good()[0], _good()[1], np.zeros(50), ValueError, r"zero for every row"),
     ("X-1d", _good()[0][:, 0], _good()[1], None, ValueError, r"(?s)Expected 2D array.*reshape"),
-    ("X-3d", _good()[0][:, :, None], _good()[1], None, ValueError, r"3"),
+    ("X-3d", _good()[0][:, :, None], _good()[1], None, ValueError, r"dim 3"),
     (
         "length-mismatch",
         _good()[0],
@@ -155,3 +155,50 @@ def test_warm_start_with_other_features_explains_the_fix():
     with pytest.raises(ValueError, match=r"warm_start.*Set warm_start=False"):
         model.fit(X[:, :2], y)
     assert model.coef_.shape == (1, 3)
+
+
+@pytest.mark.parametrize("magnitude", [1e160, 1e300])
+def test_values_whose_squares_overflow_are_rejected_with_a_hint(magnitude):
+    X, y, _ = _good()
+    with pytest.raises(ValueError, match=r"overflow float64.*rescale X"):
+        LogisticRegression().fit(X * magnitude, y)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "match"),
+    [
+        ({0.0: -1.0, 1.0: 1.0}, r"sample_weight \* class_weight contains the negative value"),
+        ({0.0: np.nan, 1.0: 1.0}, r"sample_weight \* class_weight contains nan"),
+        ({0.0: 0.0, 1.0: 0.0}, r"zero for every row"),
+    ],
+)
+def test_bad_class_weights(class_weight, match):
+    X, y, _ = _good()
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(class_weight=class_weight).fit(X, y)
+
+
+def test_weights_that_overflow_their_sum():
+    X, y, _ = _good()
+    with pytest.raises(ValueError, match=r"sums to infinity"):
+        LogisticRegression().fit(X, y, sample_weight=np.full(50, 1e307))
+
+
+def test_all_zero_X_without_intercept_or_penalty_is_a_valid_flat_problem():
+    X, y, _ = _good()
+    model = LogisticRegression(fit_intercept=False, C=np.inf).fit(np.zeros_like(X), y)
+    assert np.all(model.coef_ == 0.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"C": 0}, r"C must be a positive"), ({"C": -1.0}, r"C must be a positive")],
+)
+def test_check_gradient_validates_its_arguments(kwargs, match):
+    import fastlogreg
+
+    X, y, _ = _good()
+    with pytest.raises(ValueError, match=match):
+        fastlogreg.check_gradient(X, y, np.zeros(3), **kwargs)
+    with pytest.raises(ValueError, match=r"coef has 2 entries but X has 3 features"):
+        fastlogreg.check_gradient(X, y, np.zeros(2))

@@ -122,12 +122,23 @@ def test_other_layouts_are_converted_once_and_give_the_same_model(name, X):
         np.testing.assert_array_equal(model.feature_names_in_, X.columns)
 
 
-def test_memory_mapped_input(tmp_path):
+def test_memory_mapped_input_is_used_in_place(tmp_path, monkeypatch):
     X, y = small_problem()
     path = tmp_path / "X.npy"
     np.save(path, X)
     mapped = np.load(path, mmap_mode="r")
-    np.testing.assert_allclose(_fit(mapped, y).coef_, _fit(X, y).coef_, rtol=1e-12)
+    seen = []
+    original = fastlogreg.estimator.LogisticObjective
+
+    def spy(X_used, *args, **kwargs):
+        seen.append(X_used)
+        return original(X_used, *args, **kwargs)
+
+    monkeypatch.setattr(fastlogreg.estimator, "LogisticObjective", spy)
+    model = _fit(mapped, y)
+    assert np.shares_memory(seen[0], mapped)
+    monkeypatch.undo()
+    np.testing.assert_allclose(model.coef_, _fit(X, y).coef_, rtol=1e-12)
 
 
 def test_n_jobs_sets_threads_for_the_call_and_restores_them():
@@ -147,8 +158,19 @@ def test_n_jobs_sets_threads_for_the_call_and_restores_them():
         fastlogreg.estimator.gradient_descent = original
     assert seen == [1]
     assert numba.get_num_threads() == before
-    with pytest.raises(ValueError):
-        LogisticRegression(n_jobs=1, C=-1).fit(X, y)
+
+
+def test_thread_count_is_restored_when_the_fit_raises(monkeypatch):
+    X, y = small_problem()
+    before = numba.get_num_threads()
+
+    def failing(*args, **kwargs):
+        assert numba.get_num_threads() == 1
+        raise RuntimeError("solver failed")
+
+    monkeypatch.setattr(fastlogreg.estimator, "gradient_descent", failing)
+    with pytest.raises(RuntimeError, match="solver failed"):
+        LogisticRegression(n_jobs=1).fit(X, y)
     assert numba.get_num_threads() == before
 
 
@@ -200,8 +222,25 @@ def test_pickle_clone_pipeline_and_grid_search():
     assert search.best_params_["C"] in (0.1, 1.0)
 
 
-def test_warmup_compiles_and_returns_seconds():
+def test_warmup_compiles_every_kernel_for_both_dtypes_and_read_only_input():
+    from fastlogreg.kernels import dense
+
     assert fastlogreg.warmup() >= 0.0
+    for kernel in (
+        dense.loss_gradient,
+        dense.gd_epoch,
+        dense.gd_epoch_serial,
+        dense.decision_scores,
+        dense.weighted_sq_norm_sum,
+        dense.first_nonfinite_row,
+    ):
+        X_types = {sig[0] for sig in kernel.signatures}
+        assert {(t.dtype.name, t.mutable) for t in X_types} >= {
+            ("float64", True),
+            ("float32", True),
+            ("float64", False),
+            ("float32", False),
+        }, kernel
 
 
 @settings(max_examples=30)

@@ -78,7 +78,7 @@ def _loss_gradient(X, y, s, w, b, n_blocks, grad):
     return total
 
 
-@njit(inline="always")
+@njit(fastmath=FASTMATH, cache=CACHE)  # also called from Python (objective.py), hence cached
 def add_l2_penalty(loss, grad, w, l2):
     """Adds ||w||^2 * l2 / 2 to loss and l2 * w to grad[:d]; the intercept grad[d] is not
     penalised. Returns the new loss."""

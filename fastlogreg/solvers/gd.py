@@ -39,7 +39,12 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     """Minimise the mean-form objective from theta0. Stops when max_j |dJ/dtheta_j| <= tol
     (scikit-learn's lbfgs criterion on the mean-form gradient) or after max_iter epochs."""
     adaptive = isinstance(learning_rate, str)
-    step = 1.0 / objective.lipschitz_bound() if adaptive else float(learning_rate)
+    if adaptive:
+        bound = objective.lipschitz_bound()
+        # bound == 0 only when X is all zeros with no intercept and no penalty: J is constant
+        step = 1.0 / bound if bound > 0 else 1.0
+    else:
+        step = float(learning_rate)
     min_step = step * MIN_STEP_SHRINK
 
     theta = np.array(theta0, dtype=np.float64)
