@@ -123,7 +123,9 @@ def check_weights(s, name):
         )
     if not s.any():
         raise ValueError(f"{name} is zero for every row; at least one row needs weight > 0")
-    if not np.isfinite(s.sum()):
+    with np.errstate(over="ignore"):
+        total = s.sum()
+    if not np.isfinite(total):
         raise ValueError(f"{name} sums to infinity; rescale the weights (only ratios matter)")
 
 
