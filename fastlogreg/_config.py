@@ -12,6 +12,9 @@ import numba
 # sign of zero. 'nnan'/'ninf' are left out on purpose: they would let the compiler delete the
 # finiteness checks that keep NaN/inf out of fitted models.
 FASTMATH = {"reassoc", "contract", "nsz"}
+# The pointwise log-loss code (_numerics.py) is written so that nothing cancels; 'reassoc' would
+# let LLVM regroup it and lose the small tail residuals, so it is compiled without.
+POINTWISE_FASTMATH = {"contract", "nsz"}
 
 # Compiled kernels are written to Numba's on-disk cache (verified to work with parallel=True on
 # numba 0.68); set FASTLOGREG_NO_CACHE=1 to compile in memory only, e.g. to measure cold compiles.
