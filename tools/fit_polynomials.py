@@ -1,4 +1,7 @@
-"""Near-minimax polynomial coefficients by Chebyshev interpolation in long double (x87 80-bit),
+"""Coefficients of the polynomial exp and log1p in fastlogreg/_numerics.py:
+`python tools/fit_polynomials.py` prints them.
+
+Near-minimax polynomial coefficients by Chebyshev interpolation in long double (x87 80-bit),
 converted to monomial form; max errors checked against long-double references."""
 
 import numpy as np
@@ -40,50 +43,6 @@ def horner(coef, u):
     return r
 
 
-if __name__ == "__main__":
-    ln2 = np.log(LD(2))
-    a, b = -ln2 / 2 * LD(1.0002), ln2 / 2 * LD(1.0002)
-    u = np.linspace(a, b, 200001, dtype=LD)
-    for deg in (10, 11, 12):
-        cf = cheb_fit(np.exp, a, b, deg)
-        c64 = cf.astype(np.float64)
-        err = np.max(np.abs(horner(c64.astype(LD), u) / np.exp(u) - 1))
-        print("exp deg", deg, "max rel err (double coefs, exact arithmetic)", float(err))
-        if deg == 11:
-            print("EXP11 =", [float(x).hex() for x in c64])
-
-    # Q(u) = (atanh(sqrt u)/sqrt u - 1) / u on [0, 1/9]
-    def Q(uu):
-        t = np.sqrt(uu)
-        return np.where(
-            uu > 0, (np.arctanh(t) / np.where(t > 0, t, 1) - 1) / np.where(uu > 0, uu, 1), LD(1) / 3
-        )
-
-    uu = np.linspace(0, LD(1) / 9 * LD(1.0001), 200001, dtype=LD)
-
-    # arctanh in long double: 0.5*log1p(2t/(1-t))
-    def Qs(uu):
-        t = np.sqrt(uu)
-        ath = LD(0.5) * np.log1p(2 * t / (1 - t))
-        res = np.empty_like(uu)
-        small = uu < LD(1e-6)
-        res[~small] = (ath[~small] / t[~small] - 1) / uu[~small]
-        us = uu[small]
-        res[small] = LD(1) / 3 + us / 5 + us * us / 7 + us**3 / 9
-        return res
-
-    ref = Qs(uu)
-    for deg in (8, 9, 10, 11):
-        cf = cheb_fit(Qs, LD(0), LD(1) / 9 * LD(1.0001), deg)
-        c64 = cf.astype(np.float64)
-        err = np.max(
-            np.abs(horner(c64.astype(LD), uu) - ref) * uu
-        )  # abs error of u*Q (relative to 1)
-        print("log1p Q deg", deg, "max |u*(Q~-Q)| (relative contribution)", float(err))
-        if deg == 10:
-            print("LOGQ10 =", [float(x).hex() for x in c64])
-
-
 def exp_constrained(deg_p):
     ln2 = np.log(LD(2))
     a, b = -ln2 / 2 * LD(1.0002), ln2 / 2 * LD(1.0002)
@@ -104,10 +63,31 @@ def exp_constrained(deg_p):
     return cf, float(err)
 
 
+def log1p_q(deg):
+    """Q with log1p(e) = 2t + 2t u Q(u), t = e / (2 + e), u = t^2 in [0, 1/9]."""
+
+    def q_ref(uu):
+        t = np.sqrt(uu)
+        ath = LD(0.5) * np.log1p(2 * t / (1 - t))  # atanh in long double
+        res = np.empty_like(uu)
+        small = uu < LD(1e-6)
+        res[~small] = (ath[~small] / t[~small] - 1) / uu[~small]
+        us = uu[small]
+        res[small] = LD(1) / 3 + us / 5 + us * us / 7 + us**3 / 9
+        return res
+
+    hi = LD(1) / 9 * LD(1.0001)
+    cf = cheb_fit(q_ref, LD(0), hi, deg).astype(np.float64)
+    uu = np.linspace(0, hi, 200001, dtype=LD)
+    err = np.max(np.abs(horner(cf.astype(LD), uu) - q_ref(uu)) * uu)
+    return cf, float(err)
+
+
 if __name__ == "__main__":
-    for dp in (8, 9, 10):
-        cf, err = exp_constrained(dp)
-        print("exp = 1 + r + r^2 P(r), deg P", dp, "(total", dp + 2, ") max rel err", err)
-        if dp == 9:
-            print("EXPP9 =", [float(x).hex() for x in cf])
-    cf = cheb_fit(lambda x: x, 0, 1, 1)
+    # The sets in fastlogreg/_numerics.py: P of degree 9 and Q of degree 9.
+    cf, err = exp_constrained(9)
+    print(f"exp: P, degree 9, max relative error {err:.2e}")
+    print([float(x).hex() for x in cf])
+    cf, err = log1p_q(9)
+    print(f"log1p: Q, degree 9, max |u (Q~ - Q)| {err:.2e}")
+    print([float(x).hex() for x in cf])
