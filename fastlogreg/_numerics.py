@@ -46,6 +46,19 @@ _Q0, _Q1, _Q2, _Q3, _Q4, _Q5, _Q6, _Q7, _Q8, _Q9 = (
 
 
 @njit(inline="always", fastmath=POINTWISE_FASTMATH, error_model="numpy")
+def _poly9(x, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9):
+    """c0 + c1 x + ... + c9 x^9 in Estrin's scheme: shorter dependency chains than Horner's."""
+    x2 = x * x
+    x4 = x2 * x2
+    x8 = x4 * x4
+    return (
+        ((c0 + c1 * x) + (c2 + c3 * x) * x2)
+        + ((c4 + c5 * x) + (c6 + c7 * x) * x2) * x4
+        + (c8 + c9 * x) * x8
+    )
+
+
+@njit(inline="always", fastmath=POINTWISE_FASTMATH, error_model="numpy")
 def exp_neg(a):
     """exp(-a) for a >= 0: 0 beyond a = 746 (subnormals down to ~5e-324); NaN propagates.
     a = -k ln2 - r, and 2**k is built from its bits in two factors so that k down to -1077
@@ -54,15 +67,8 @@ def exp_neg(a):
     ac = 746.0 if not (a < 746.0) else a  # NaN -> 746 keeps the integer path defined
     kf = np.rint(ac * -_LOG2E)  # -1077 <= k <= 0
     r = (kf * -_LN2_HI - an) + kf * -_LN2_LO
-    r2 = r * r
-    r4 = r2 * r2
-    r8 = r4 * r4
-    p = (
-        ((_P0 + _P1 * r) + (_P2 + _P3 * r) * r2)
-        + ((_P4 + _P5 * r) + (_P6 + _P7 * r) * r2) * r4
-        + (_P8 + _P9 * r) * r8
-    )
-    p = 1.0 + (r + r2 * p)
+    p = _poly9(r, _P0, _P1, _P2, _P3, _P4, _P5, _P6, _P7, _P8, _P9)
+    p = 1.0 + (r + (r * r) * p)
     k = np.int64(np.int32(kf))
     k1 = k >> 1
     k2 = k - k1
@@ -74,14 +80,7 @@ def log1p_01(e):
     """log(1 + e) for e in [0, 1]; NaN propagates."""
     t = e / (2.0 + e)
     u = t * t
-    u2 = u * u
-    u4 = u2 * u2
-    u8 = u4 * u4
-    q = (
-        ((_Q0 + _Q1 * u) + (_Q2 + _Q3 * u) * u2)
-        + ((_Q4 + _Q5 * u) + (_Q6 + _Q7 * u) * u2) * u4
-        + (_Q8 + _Q9 * u) * u8
-    )
+    q = _poly9(u, _Q0, _Q1, _Q2, _Q3, _Q4, _Q5, _Q6, _Q7, _Q8, _Q9)
     t2 = 2.0 * t
     return t2 + t2 * (u * q)
 

@@ -80,9 +80,9 @@ def test_float32_stays_float32():
     np.testing.assert_allclose(model.coef_, model64.coef_, rtol=1e-5)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_c_contiguous_input_is_not_copied(monkeypatch, dtype):
-    X, y = small_problem(dtype=dtype)
+@pytest.fixture
+def objective_inputs(monkeypatch):
+    """The X arrays that fit hands to the objective (and so to the kernels)."""
     seen = []
     original = fastlogreg.estimator.LogisticObjective
 
@@ -91,6 +91,13 @@ def test_c_contiguous_input_is_not_copied(monkeypatch, dtype):
         return original(X_used, *args, **kwargs)
 
     monkeypatch.setattr(fastlogreg.estimator, "LogisticObjective", spy)
+    return seen
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_c_contiguous_input_is_not_copied(objective_inputs, dtype):
+    X, y = small_problem(dtype=dtype)
+    seen = objective_inputs
     LogisticRegression().fit(X, y)
     assert seen[0] is X or np.shares_memory(seen[0], X)
     assert seen[0].dtype == dtype
@@ -122,22 +129,13 @@ def test_other_layouts_are_converted_once_and_give_the_same_model(name, X):
         np.testing.assert_array_equal(model.feature_names_in_, X.columns)
 
 
-def test_memory_mapped_input_is_used_in_place(tmp_path, monkeypatch):
+def test_memory_mapped_input_is_used_in_place(tmp_path, objective_inputs):
     X, y = small_problem()
     path = tmp_path / "X.npy"
     np.save(path, X)
     mapped = np.load(path, mmap_mode="r")
-    seen = []
-    original = fastlogreg.estimator.LogisticObjective
-
-    def spy(X_used, *args, **kwargs):
-        seen.append(X_used)
-        return original(X_used, *args, **kwargs)
-
-    monkeypatch.setattr(fastlogreg.estimator, "LogisticObjective", spy)
     model = _fit(mapped, y)
-    assert np.shares_memory(seen[0], mapped)
-    monkeypatch.undo()
+    assert np.shares_memory(objective_inputs[0], mapped)
     np.testing.assert_allclose(model.coef_, _fit(X, y).coef_, rtol=1e-12)
 
 
