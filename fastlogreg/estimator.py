@@ -17,9 +17,9 @@ from . import _validation as V
 from ._config import thread_limit
 from .kernels.dense import decision_scores
 from .objective import LogisticObjective
-from .solvers import gradient_descent
+from .solvers import gradient_descent, lbfgs
 
-SOLVERS = ("auto", "gd")
+SOLVERS = ("auto", "gd", "lbfgs")
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -34,16 +34,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     C : float, default=1.0
         Inverse of the L2 penalty strength; > 0, np.inf for none.
     fit_intercept : bool, default=True
-    solver : {'auto', 'gd'}, default='auto'
-        'gd' is full-batch gradient descent with one fused pass over X per epoch; 'auto' picks
-        'gd' (the only solver so far).
+    solver : {'auto', 'gd', 'lbfgs'}, default='auto'
+        'gd' is full-batch gradient descent with one fused pass over X per epoch; 'lbfgs' is
+        scipy's L-BFGS-B on the same fused loss-and-gradient pass; 'auto' picks 'gd' for now.
     learning_rate : 'auto' or float, default='auto'
         The step alpha applied to the mean-form gradient dJ/dtheta / sum(s). 'auto' starts from
-        the curvature bound and backtracks, so the objective never increases.
+        the curvature bound and backtracks, so the objective never increases. Used by 'gd' only.
     tol : float, default=1e-4
         Stop when max_j |dJ/dtheta_j| / sum(s) <= tol.
     max_iter : int, default=100
-        Maximum number of epochs (passes over X); reaching it warns with ConvergenceWarning.
+        Maximum number of epochs ('gd') or iterations ('lbfgs'); reaching it warns with
+        ConvergenceWarning.
     class_weight : dict, 'balanced' or None
         Multiplied into the sample weights; 'balanced' uses scikit-learn's formula.
     warm_start : bool, default=False
@@ -115,19 +116,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 V.check_weights(s, "sample_weight * class_weight")
             theta0 = self._starting_point(X.shape[1], classes)
             objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
-            result = gradient_descent(
-                objective,
-                theta0,
-                learning_rate=self.learning_rate,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                verbose=self.verbose,
-            )
+            if self.solver == "lbfgs":
+                result = lbfgs(
+                    objective, theta0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
+                )
+            else:  # 'gd', and 'auto' until the solver benchmark justifies another rule
+                result = gradient_descent(
+                    objective,
+                    theta0,
+                    learning_rate=self.learning_rate,
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                    verbose=self.verbose,
+                )
         if not np.isfinite(result.theta).all():  # the solver raises first; never return NaN
             raise FloatingPointError("the fit produced non-finite coefficients; rescale X")
         if not result.converged:
             warnings.warn(
-                f"fastlogreg gd did not converge: {result.message}. Increase max_iter, "
+                f"fastlogreg {self.solver} did not converge: {result.message}. Increase max_iter, "
                 "standardise the columns of X, or loosen tol.",
                 ConvergenceWarning,
                 stacklevel=2,

@@ -1,5 +1,6 @@
 """Solvers: plain functions (objective, starting point, options) -> SolverResult."""
 
 from .gd import SolverResult, gradient_descent
+from .lbfgs import lbfgs
 
-__all__ = ["SolverResult", "gradient_descent"]
+__all__ = ["SolverResult", "gradient_descent", "lbfgs"]
