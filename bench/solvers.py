@@ -1,0 +1,96 @@
+"""Time to the optimum: fastlogreg's solvers against scikit-learn and glum (issue 3, benchmark 1).
+
+    python -m bench.solvers [--rows 1000000] [--cols 100] [--dtype float64] [--C 1.0]
+
+Data: the shared generator data/synthetic.py (correlated, differently scaled columns). Each
+solver runs once after a discarded warm-up fit on a small slice (compilation excluded), with its
+library's default tolerance; the objective gap is measured against a tight reference
+(scikit-learn newton-cholesky, tol=1e-12) on the float64 data. A peer that is not installed is
+skipped with a line saying so (`pip install glum` for glum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+from fastlogreg import LogisticRegression
+
+from ._machine import describe
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from synthetic import make_problem
+
+
+def objective(X, y, coef, intercept, C):
+    """Mean-form J / n on float64 data."""
+    z = X @ coef + intercept
+    return (np.sum(np.logaddexp(0.0, z) - y * z) + coef @ coef / (2 * C)) / X.shape[0]
+
+
+def candidates(C, n):
+    """name -> (make an unfitted model, read (coef, intercept) from a fitted one)."""
+    sk = lambda m: (m.coef_[0].astype(np.float64), float(m.intercept_[0]))  # noqa: E731
+    out = {
+        "fastlogreg lbfgs": (lambda: LogisticRegression(C=C, solver="lbfgs", max_iter=1000), sk),
+        "sklearn lbfgs": (lambda: SklearnLogisticRegression(C=C, max_iter=1000), sk),
+        "sklearn newton-cholesky": (
+            lambda: SklearnLogisticRegression(C=C, solver="newton-cholesky", max_iter=1000),
+            sk,
+        ),
+    }
+    try:
+        from glum import GeneralizedLinearRegressor
+    except ImportError:
+        print("glum is not installed: skipped (pip install glum)")
+        return out
+
+    def glum_model(solver):
+        return lambda: GeneralizedLinearRegressor(
+            family="binomial", alpha=1.0 / (C * n), l1_ratio=0.0, solver=solver
+        )
+
+    glum_params = lambda m: (np.asarray(m.coef_, dtype=np.float64), float(m.intercept_))  # noqa: E731
+    out["glum lbfgs"] = (glum_model("lbfgs"), glum_params)
+    out["glum irls"] = (glum_model("irls-cd"), glum_params)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cols", type=int, default=100)
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    parser.add_argument("--C", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    X, y = make_problem(args.rows, args.cols, seed=0)
+    reference = SklearnLogisticRegression(C=args.C, solver="newton-cholesky", tol=1e-12)
+    reference.fit(X, y)
+    best = objective(X, y, reference.coef_[0], reference.intercept_[0], args.C)
+    X_in = X.astype(args.dtype)
+    print(f"Time to the optimum on {args.rows:,} x {args.cols}, {args.dtype}, C={args.C}")
+    print(f"Machine: {describe()}")
+    print("| solver | seconds | relative objective gap |")
+    print("|---|---|---|")
+    for name, (make, params) in candidates(args.C, args.rows).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            make().fit(X_in[:2000], y[:2000])  # warm-up: compilation, imports
+            model = make()
+            start = time.perf_counter()
+            model.fit(X_in, y)
+            seconds = time.perf_counter() - start
+        coef, intercept = params(model)
+        gap = (objective(X, y, coef, intercept, args.C) - best) / best
+        print(f"| {name} | {seconds:.2f} | {gap:.1e} |")
+
+
+if __name__ == "__main__":
+    main()
