@@ -143,7 +143,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = result.theta[None, :-1].astype(X.dtype)
         self.intercept_ = np.array([result.theta[-1] if self.fit_intercept else 0.0], dtype=X.dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_history_ = np.asarray(result.loss_history) * objective.weight_sum
+        self.loss_history_ = objective.to_sum(np.asarray(result.loss_history))
         self.n_features_in_ = X.shape[1]
         if feature_names is not None:
             self.feature_names_in_ = feature_names

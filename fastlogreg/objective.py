@@ -38,9 +38,6 @@ class LogisticObjective:
         self._loss_gradient = dense.loss_gradient_serial if serial else dense.loss_gradient
         self._gd_epoch = dense.gd_epoch_serial if serial else dense.gd_epoch
 
-    def to_mean(self, value):
-        return value * self.scale
-
     def to_sum(self, value):
         return value / self.scale
 
