@@ -39,6 +39,7 @@ def candidates(C, n):
     """name -> (make an unfitted model, read (coef, intercept) from a fitted one)."""
     sk = lambda m: (m.coef_[0].astype(np.float64), float(m.intercept_[0]))  # noqa: E731
     out = {
+        "fastlogreg newton": (lambda: LogisticRegression(C=C, solver="newton"), sk),
         "fastlogreg lbfgs": (lambda: LogisticRegression(C=C, solver="lbfgs", max_iter=1000), sk),
         "sklearn lbfgs": (lambda: SklearnLogisticRegression(C=C, max_iter=1000), sk),
         "sklearn newton-cholesky": (

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
@@ -17,9 +18,9 @@ from . import _validation as V
 from ._config import thread_limit
 from .kernels.dense import decision_scores
 from .objective import LogisticObjective
-from .solvers import gradient_descent, lbfgs
+from .solvers import gradient_descent, lbfgs, newton
 
-SOLVERS = ("auto", "gd", "lbfgs")
+SOLVERS = ("auto", "gd", "lbfgs", "newton")
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -116,7 +117,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 V.check_weights(s, "sample_weight * class_weight")
             theta0 = self._starting_point(X.shape[1], classes)
             objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
-            if self.solver == "lbfgs":
+            if self.solver == "newton":
+                result = newton(
+                    objective,
+                    theta0,
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                    verbose=self.verbose,
+                    random_state=None
+                    if self.random_state is None
+                    else check_random_state(self.random_state),
+                )
+            elif self.solver == "lbfgs":
                 result = lbfgs(
                     objective, theta0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
                 )

@@ -56,3 +56,10 @@ def seed_chain_rule_gradient(X, y, s, w, b):
     da_dz = a * (1 - a)
     dl_dz = s * dl_da * da_dz
     return np.append(X.T @ dl_dz, dl_dz.sum())
+
+
+def hessian(X, s, w, b):
+    """Twin of kernels.hessian.hessian_sum: sum_i s_i a_i (1 - a_i) [x_i, 1] [x_i, 1]^T."""
+    X1 = np.column_stack([np.asarray(X, dtype=np.float64), np.ones(X.shape[0])])
+    a = sigmoid(X1[:, :-1] @ w + b)
+    return sum(si * ai * (1 - ai) * np.outer(xi, xi) for si, ai, xi in zip(s, a, X1, strict=True))

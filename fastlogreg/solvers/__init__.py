@@ -2,5 +2,6 @@
 
 from .gd import SolverResult, gradient_descent
 from .lbfgs import lbfgs
+from .newton import newton
 
-__all__ = ["SolverResult", "gradient_descent", "lbfgs"]
+__all__ = ["SolverResult", "gradient_descent", "lbfgs", "newton"]

@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._line_search import accept_step
+
 STEP_GROWTH = 1.25
-# Near the optimum the decrease of a step falls below the rounding noise of the float64 sums, and
-# comparing objective values can no longer tell a good step from a bad one. A step whose objective
-# is within ROUNDING_SLACK (relative) of the current one is then judged by the gradients instead,
-# as in Hager and Zhang's approximate Wolfe condition: the quadratic model of the decrease,
-# step * g.(g + g_new) / 2, must be at least 2 * WOLFE_DELTA of the full first-order decrease.
-ROUNDING_SLACK = 1e-12
-WOLFE_DELTA = 0.1
 MIN_STEP_SHRINK = 2.0**-40  # give up when the step is this small relative to the initial one
 # a fixed learning rate that multiplies the starting objective by this has diverged
 BLOWUP_FACTOR = 10.0
@@ -59,7 +54,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     history = [loss]
     n_iter = 1
     message = ""
-    converged = _max_abs(grad) <= tol
+    converged = max_abs(grad) <= tol
     while not converged and n_iter < max_iter:
         step_after = step_next * STEP_GROWTH if adaptive else step_next
         new_loss, new_grad, theta_after = objective.gd_epoch(theta_next, step_after)
@@ -72,7 +67,8 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
                 "Use a smaller learning_rate, learning_rate='auto', or standardise the columns "
                 "of X (e.g. sklearn.preprocessing.StandardScaler)."
             )
-        if adaptive and not (finite and _acceptable(new_loss, loss, new_grad, grad)):
+        slopes = -(grad @ grad), -(new_grad @ grad)  # along -grad, at theta and theta_next
+        if adaptive and not (finite and accept_step(loss, new_loss, *slopes)):
             step_next *= 0.5
             theta_next = theta - step_next * grad
             history.append(loss)
@@ -83,23 +79,16 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
         theta, loss, grad = theta_next, new_loss, new_grad
         theta_next, step_next = theta_after, step_after
         history.append(loss)
-        converged = _max_abs(grad) <= tol
+        converged = max_abs(grad) <= tol
         if verbose:
             print(
-                f"epoch {n_iter:5d}  objective {loss:.10g}  max|grad| {_max_abs(grad):.3g}  "
+                f"epoch {n_iter:5d}  objective {loss:.10g}  max|grad| {max_abs(grad):.3g}  "
                 f"step {step_next:.3g}"
             )
     if not converged and not message:
-        message = f"reached max_iter={max_iter} epochs with max|grad| = {_max_abs(grad):.3g} > tol"
+        message = f"reached max_iter={max_iter} epochs with max|grad| = {max_abs(grad):.3g} > tol"
     return SolverResult(theta, n_iter, converged, history, message)
 
 
-def _max_abs(v):
+def max_abs(v):
     return float(np.max(np.abs(v)))
-
-
-def _acceptable(new_loss, loss, new_grad, grad):
-    if new_loss <= loss:
-        return True
-    flat = new_loss - loss <= ROUNDING_SLACK * abs(loss)
-    return flat and new_grad @ grad >= -(1.0 - 2.0 * WOLFE_DELTA) * (grad @ grad)

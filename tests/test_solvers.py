@@ -1,4 +1,5 @@
-"""Solvers 'gd' and 'lbfgs' reach scikit-learn's optimum; gd's step rules behave as documented."""
+"""Every deterministic solver reaches scikit-learn's optimum; each one's own rules behave as
+documented (gd's steps, newton's sampled Hessian)."""
 
 import warnings
 
@@ -114,12 +115,13 @@ def test_warm_start_continues_from_previous_solution(breast_cancer):
     np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-10)
 
 
-def test_unpenalised_fit_on_separable_data_stays_finite():
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
+def test_unpenalised_fit_on_separable_data_stays_finite(solver):
     X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
     y = np.array([0, 0, 1, 1])
     with warnings.catch_warnings():  # the gradient vanishes as |w| grows: it may "converge"
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = LogisticRegression(C=np.inf, max_iter=500).fit(X, y)
+        model = LogisticRegression(C=np.inf, solver=solver, max_iter=500).fit(X, y)
     assert np.isfinite(model.coef_).all() and model.coef_[0, 0] > 1
     assert (model.predict(X) == y).all()
 
@@ -135,18 +137,20 @@ def test_huge_margins_give_finite_model():
     assert np.isfinite(model.predict_log_proba(X * 1e3)).all()
 
 
-def test_lbfgs_history_iterations_and_max_iter_warning(breast_cancer):
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_history_iterations_and_max_iter_warning(breast_cancer, solver):
     X, y = breast_cancer
-    model = LogisticRegression(solver="lbfgs", tol=1e-8, max_iter=1000).fit(X, y)
+    model = LogisticRegression(solver=solver, tol=1e-8, max_iter=1000).fit(X, y)
     assert len(model.loss_history_) == model.n_iter_[0] < 1000
     assert np.all(np.diff(model.loss_history_) <= 0)
-    with pytest.warns(ConvergenceWarning, match="lbfgs did not converge"):
-        LogisticRegression(solver="lbfgs", max_iter=2).fit(X, y)
-    no_intercept = LogisticRegression(solver="lbfgs", fit_intercept=False).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=f"{solver} did not converge"):
+        LogisticRegression(solver=solver, max_iter=1, tol=1e-12).fit(X, y)
+    no_intercept = LogisticRegression(solver=solver, fit_intercept=False).fit(X, y)
     assert no_intercept.intercept_[0] == 0.0
 
 
-def test_lbfgs_float32_reaches_the_optimum_on_unscaled_breast_cancer():
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_float32_reaches_the_optimum_on_unscaled_breast_cancer(solver):
     # scikit-learn's own float32 path stops about 10% above the optimum on this data (measured
     # 11.5% with scikit-learn 1.9.1); ours computes in float64 from float32 X and must not
     from sklearn.datasets import load_breast_cancer
@@ -156,7 +160,7 @@ def test_lbfgs_float32_reaches_the_optimum_on_unscaled_breast_cancer():
     reference = SklearnLogisticRegression(C=1.0, tol=1e-10, max_iter=100_000).fit(X, y)
     s = np.ones(y.shape[0])
     best = naive.objective(X, y, s, reference.coef_[0], reference.intercept_[0], 1.0)
-    model = LogisticRegression(solver="lbfgs", tol=1e-10, max_iter=100_000)
+    model = LogisticRegression(solver=solver, tol=1e-10, max_iter=100_000)
     model.fit(X.astype(np.float32), y)
     ours = naive.objective(
         X, y, s, model.coef_[0].astype(np.float64), float(model.intercept_[0]), 1.0
