@@ -15,8 +15,9 @@ from .kernels.dense import first_nonfinite_row
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def as_float_matrix(X, name="X"):
-    """X as a 2-D C-contiguous float32/float64 ndarray, finite. float32 and float64 C-ordered
+def as_float_matrix(X, name="X", check_finite=True):
+    """X as a 2-D C-contiguous float32/float64 ndarray, finite (check_finite=False leaves that
+    check, a pass over X, to the caller). float32 and float64 C-ordered
     arrays (also read-only and memory-mapped ones) pass through without a copy; anything else
     (lists, DataFrames, integers, F-ordered or strided arrays) is converted once."""
     if hasattr(X, "format") and hasattr(X, "tocsr"):
@@ -40,7 +41,8 @@ def as_float_matrix(X, name="X"):
             ) from err
         raise
     X = np.asarray(X)  # a memmap or other ndarray subclass as a plain ndarray view, no copy
-    check_finite_matrix(X, name)
+    if check_finite:
+        check_finite_matrix(X, name)
     return X
 
 

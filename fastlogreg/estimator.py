@@ -107,7 +107,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         feature_names = _get_feature_names(X)
         # the checks' passes over X run on n_jobs threads too
         with thread_limit(self.n_jobs) as n_threads:
-            X = V.as_float_matrix(X)
+            # NaN and inf in X surface in the solver's first pass (LogisticObjective), which
+            # then names the row: a separate scan would cost one more read of X
+            X = V.as_float_matrix(X, check_finite=False)
             y = V.as_labels(y, X.shape[0])
             classes, y01 = V.binary_targets(y)
             s = V.sample_weights(sample_weight, X.shape[0])

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from . import _validation as V
 from .kernels import dense
 
 # Below this many entries in X a pass takes less time than waking the thread pool, so the serial
@@ -19,7 +20,12 @@ SERIAL_BELOW = 1 << 16
 
 class LogisticObjective:
     """Data (already validated: X C-contiguous float32/float64, y in {0, 1} float64, s float64)
-    plus penalty, evaluated with the fused kernels on `n_blocks` row blocks."""
+    plus penalty, evaluated with the fused kernels on `n_blocks` row blocks.
+
+    X need not have been checked for NaN and inf: any such entry makes the first pass's result
+    non-finite (0 * NaN and 0 * inf are NaN, and the fastmath flags keep that), and the first
+    pass then names the entry with the ValueError of the validation, so the check costs no
+    extra read of X on valid data."""
 
     def __init__(self, X, y, s, C=1.0, fit_intercept=True, n_blocks=1):
         self.X, self.y, self.s = X, y, s
@@ -37,6 +43,16 @@ class LogisticObjective:
         serial = X.size < SERIAL_BELOW
         self._loss_gradient = dense.loss_gradient_serial if serial else dense.loss_gradient
         self._gd_epoch = dense.gd_epoch_serial if serial else dense.gd_epoch
+        self._x_checked = False
+
+    def _check_x_once(self, *results):
+        """After the first pass over X: if its results are not finite, look for NaN or inf in X
+        and raise the validation's error naming it (finite X can still overflow; the solver
+        handles that)."""
+        if not self._x_checked:
+            if not all(np.isfinite(r).all() for r in results):
+                V.check_finite_matrix(self.X)
+            self._x_checked = True
 
     def to_sum(self, value):
         return value / self.scale
@@ -47,6 +63,7 @@ class LogisticObjective:
         w, b = theta[:-1], theta[-1]
         grad = np.empty(self.n_params)
         loss = self._loss_gradient(self.X, self.y, self.s, w, b, self.n_blocks, grad)
+        self._check_x_once(loss, grad)
         loss = dense.add_l2_penalty(loss, grad, w, self.l2)  # the kernels' own penalty code
         if not self.fit_intercept:
             grad[-1] = 0.0
@@ -74,6 +91,7 @@ class LogisticObjective:
             grad,
             theta_next[:-1],
         )
+        self._check_x_once(loss, grad)
         theta_next[-1] = b_next
         return loss * self.scale, grad * self.scale, theta_next
 
@@ -82,6 +100,7 @@ class LogisticObjective:
         X~^T diag(s a(1-a)) X~ / sum(s) with a(1-a) <= 1/4, whose largest eigenvalue is at most
         its trace (X~ = X with a column of ones when the intercept is fitted). One read of X."""
         sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
+        self._check_x_once(sq)
         if not np.isfinite(sq):
             raise ValueError(
                 "the weighted squared row norms of X overflow float64 (largest |x| = "

@@ -124,7 +124,7 @@ def test_bad_fit_input_raises_before_any_state_changes(name, X, y, w, error, mat
         ({"learning_rate": "fast"}, r"learning_rate must be 'auto'"),
         ({"max_iter": 0}, r"max_iter must be an integer >= 1"),
         ({"tol": -1.0}, r"tol must be a number >= 0"),
-        ({"solver": "newton"}, r"solver must be one of"),
+        ({"solver": "newton-cholesky"}, r"solver must be one of"),
         ({"n_jobs": 0}, r"n_jobs=0"),
     ],
 )
@@ -202,3 +202,19 @@ def test_check_gradient_validates_its_arguments(kwargs, match):
         fastlogreg.check_gradient(X, y, np.zeros(3), **kwargs)
     with pytest.raises(ValueError, match=r"coef has 2 entries but X has 3 features"):
         fastlogreg.check_gradient(X, y, np.zeros(2))
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("n", [50, 40_000])  # the serial and the parallel build of the pass
+def test_nonfinite_x_is_found_by_every_solver_even_in_a_zero_weight_row(solver, value, n):
+    # no separate scan: the solver's first pass over X detects it, so it must not be masked
+    # by a zero weight (0 * NaN is NaN) or by a zero coefficient (0 * inf is NaN)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((n, 4)), np.arange(n) % 2
+    X[n - 3, 2] = value
+    w = np.ones(n)
+    w[n - 3] = 0.0
+    kind = "NaN" if np.isnan(value) else "infinity"
+    with pytest.raises(ValueError, match=rf"X contains {kind} in column 2 \(row {n - 3}\)"):
+        LogisticRegression(solver=solver).fit(X, y, sample_weight=w)
