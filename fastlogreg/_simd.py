@@ -132,3 +132,24 @@ def v4_add(typingctx, a, b):
         return builder.fadd(args[0], args[1])
 
     return sig, codegen
+
+
+@intrinsic
+def prefetch2(typingctx, arr, i, j):
+    """Ask the CPU to bring the cache line holding arr[i, j] into its caches (a hint: results
+    do not depend on it)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 2):
+        return None
+    sig = types.void(arr, i, j)
+
+    def codegen(context, builder, sig, args):
+        ptr = _item_ptr(context, builder, sig.args[0], args[0], [args[1], args[2]])
+        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # read, high temporal locality, data cache
+        builder.call(fn, [i8p, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen

@@ -98,6 +98,37 @@ def binary_targets(y):
     return classes, (y == classes[1]).astype(np.float64)
 
 
+def partial_fit_targets(y, classes, known_classes):
+    """classes_ and y as float64 0/1 for partial_fit: the first call names both classes in
+    `classes`; later calls may omit it, or repeat the same."""
+    if classes is None and known_classes is None:
+        raise ValueError(
+            "the first call to partial_fit needs classes=: pass both class labels, e.g. "
+            "classes=np.unique(y_all), since one chunk may not contain both"
+        )
+    if classes is not None:
+        classes = np.unique(np.asarray(classes))
+        if classes.shape[0] != 2:
+            raise ValueError(
+                f"classes must hold exactly two labels for binary logistic regression, got "
+                f"{classes.tolist()}"
+            )
+        if known_classes is not None and not np.array_equal(classes, known_classes):
+            raise ValueError(
+                f"classes={classes.tolist()} differs from the first call's "
+                f"{known_classes.tolist()}; pass the same classes (or none) to every call"
+            )
+    else:
+        classes = known_classes
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size:
+        raise ValueError(
+            f"y contains labels {unknown.tolist()} not in classes {classes.tolist()}; pass "
+            "every class in classes= on the first call"
+        )
+    return classes, (y == classes[1]).astype(np.float64)
+
+
 def sample_weights(sample_weight, n_samples):
     """Per-row weights as a new float64 array: finite, non-negative, not all zero."""
     if sample_weight is None:
@@ -136,16 +167,27 @@ def check_C(C):
         raise ValueError(f"C must be a positive number (np.inf for no penalty), got {C!r}")
 
 
-def check_scalar_params(C, tol, max_iter, learning_rate, verbose):
+SGD_SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
+
+
+def check_scalar_params(C, tol, max_iter, learning_rate, verbose, solver="gd"):
     check_C(C)
-    if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not tol >= 0:
+    if tol is None and solver == "sgd":
+        pass  # SGDClassifier's convention: no early stopping
+    elif not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     if not isinstance(max_iter, numbers.Integral) or isinstance(max_iter, bool) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if isinstance(learning_rate, str):
-        if learning_rate != "auto":
+        if learning_rate in SGD_SCHEDULES and solver != "sgd":
             raise ValueError(
-                f"learning_rate must be 'auto' or a positive float, got {learning_rate!r}"
+                f"learning_rate={learning_rate!r} is a schedule of solver='sgd'; with "
+                f"solver={solver!r} use 'auto' or a positive float"
+            )
+        if learning_rate != "auto" and learning_rate not in SGD_SCHEDULES:
+            raise ValueError(
+                f"learning_rate must be 'auto' or a positive float, or with solver='sgd' one "
+                f"of {SGD_SCHEDULES}; got {learning_rate!r}"
             )
     elif (
         not isinstance(learning_rate, numbers.Real)
@@ -157,3 +199,28 @@ def check_scalar_params(C, tol, max_iter, learning_rate, verbose):
         )
     if not isinstance(verbose, numbers.Integral) or verbose < 0:
         raise ValueError(f"verbose must be an integer >= 0, got {verbose!r}")
+
+
+def check_sgd_params(eta0, power_t, average, n_iter_no_change, shuffle):
+    if eta0 is not None and (
+        not isinstance(eta0, numbers.Real) or isinstance(eta0, bool) or not 0 < eta0 < np.inf
+    ):
+        raise ValueError(f"eta0 must be None or a positive finite float, got {eta0!r}")
+    if (
+        not isinstance(power_t, numbers.Real)
+        or isinstance(power_t, bool)
+        or not np.isfinite(power_t)
+    ):
+        raise ValueError(f"power_t must be a finite number, got {power_t!r}")
+    if (average is not None and not isinstance(average, bool | numbers.Integral)) or (
+        isinstance(average, numbers.Integral) and average < 0
+    ):
+        raise ValueError(f"average must be None, a bool or an integer >= 0, got {average!r}")
+    if (
+        not isinstance(n_iter_no_change, numbers.Integral)
+        or isinstance(n_iter_no_change, bool)
+        or n_iter_no_change < 1
+    ):
+        raise ValueError(f"n_iter_no_change must be an integer >= 1, got {n_iter_no_change!r}")
+    if not isinstance(shuffle, bool | np.bool_):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")

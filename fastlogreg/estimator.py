@@ -5,6 +5,7 @@ Validation and dispatch only: the arithmetic lives in the kernels, the iteration
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -19,8 +20,13 @@ from ._config import thread_limit
 from .kernels.dense import decision_scores
 from .objective import LogisticObjective
 from .solvers import gradient_descent, lbfgs, newton
+from .solvers.sgd import SGDProgress, sgd
 
-SOLVERS = ("auto", "gd", "lbfgs", "newton")
+SOLVERS = ("auto", "newton", "lbfgs", "sgd", "gd")
+# 'auto' takes 'newton' up to this many features and 'lbfgs' above: the Newton iteration's
+# Hessian sample costs O(rows d^2). Measured (bench/RESULTS.md, bench.auto_rule, float64, C=1):
+# newton is faster at 100k x 1000 (4.8 s against 7.1 s), lbfgs at 50k x 2000 (6.9 s against 19 s).
+AUTO_NEWTON_MAX_FEATURES = 1000
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -35,17 +41,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     C : float, default=1.0
         Inverse of the L2 penalty strength; > 0, np.inf for none.
     fit_intercept : bool, default=True
-    solver : {'auto', 'gd', 'lbfgs'}, default='auto'
-        'gd' is full-batch gradient descent with one fused pass over X per epoch; 'lbfgs' is
-        scipy's L-BFGS-B on the same fused loss-and-gradient pass; 'auto' picks 'gd' for now.
-    learning_rate : 'auto' or float, default='auto'
-        The step alpha applied to the mean-form gradient dJ/dtheta / sum(s). 'auto' starts from
-        the curvature bound and backtracks, so the objective never increases. Used by 'gd' only.
+    solver : {'auto', 'newton', 'lbfgs', 'sgd', 'gd'}, default='auto'
+        'newton': Newton's method with the exact gradient (one fused pass per iteration) and a
+        Hessian from a sample of at most max(16384, 32 (d + 1)) rows. 'lbfgs': scipy's L-BFGS-B
+        on the fused loss-and-gradient pass. 'sgd': per-sample stochastic gradient descent,
+        Hogwild when n_jobs > 1. 'gd': full-batch gradient descent, the seed's method. 'auto'
+        picks 'newton' up to AUTO_NEWTON_MAX_FEATURES (1000) features and 'lbfgs' above, by the
+        measurements in bench/RESULTS.md (`python -m bench.auto_rule`).
+    learning_rate : 'auto', float or one of 'constant', 'optimal', 'invscaling', 'adaptive'
+        'gd': 'auto' (a step from the curvature bound with backtracking, so the objective never
+        increases) or a float, the step applied to the mean-form gradient dJ/dtheta / sum(s).
+        'sgd': 'auto' (a constant step from the data's scale, with averaging), a float (a
+        constant step) or one of SGDClassifier's schedules. Unused by 'newton' and 'lbfgs'.
     tol : float, default=1e-4
-        Stop when max_j |dJ/dtheta_j| / sum(s) <= tol.
+        'gd', 'newton', 'lbfgs': stop when max_j |dJ/dtheta_j| / sum(s) <= tol. 'sgd': stop when
+        the epoch's mean loss has not improved by tol for n_iter_no_change epochs (None: never).
     max_iter : int, default=100
-        Maximum number of epochs ('gd') or iterations ('lbfgs'); reaching it warns with
-        ConvergenceWarning.
+        Maximum number of epochs ('gd', 'sgd') or iterations ('newton', 'lbfgs'); reaching it
+        warns with ConvergenceWarning.
     class_weight : dict, 'balanced' or None
         Multiplied into the sample weights; 'balanced' uses scikit-learn's formula.
     warm_start : bool, default=False
@@ -54,14 +67,28 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Threads for the kernels (None or -1: all of Numba's threads). Results for a fixed
         n_jobs are bit-identical from run to run.
     random_state : int, RandomState or None
-        Unused by 'gd', which is deterministic; kept for the stochastic solvers to come.
+        'sgd': the shuffling (None: fresh randomness; fix it, with n_jobs=1, for reproducible
+        fits). 'newton': the Hessian's row sample (None: a fixed sample). Unused otherwise.
     verbose : int, default=0
-        Print the objective every epoch when > 0.
+        Print the objective every epoch or iteration when > 0.
+    eta0 : float or None, default=None
+        'sgd': the initial step of 'constant', 'invscaling' and 'adaptive' (None: 0.01).
+    power_t : float, default=0.5
+        'sgd': the exponent of 'invscaling'.
+    average : bool, int or None, default=None
+        'sgd': average the iterates (an int: from that many samples on). None: averaging with
+        learning_rate='auto' only.
+    n_iter_no_change : int, default=5
+        'sgd': epochs without improvement before stopping (or, 'adaptive', dividing eta by 5).
+    shuffle : bool, default=True
+        'sgd': visit the rows in a new random order each epoch (groups of 16 random blocks of 64
+        rows, shuffled within the group; see fastlogreg/kernels/sgd.py).
 
     Attributes
     ----------
-    classes_, coef_ (1, n_features; X's dtype), intercept_ (1,), n_iter_ (1,) epochs run,
-    loss_history_ (objective J per epoch, in the sum form above), n_features_in_,
+    classes_, coef_ (1, n_features; X's dtype), intercept_ (1,), n_iter_ (1,) epochs or
+    iterations run, loss_history_ (objective J per epoch or iteration, in the sum form above;
+    for 'sgd' the epoch's running loss), solver_ (the solver that ran), n_features_in_,
     feature_names_in_ (DataFrame input with string column names only).
     """
 
@@ -79,6 +106,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n_jobs=None,
         random_state=None,
         verbose=0,
+        eta0=None,
+        power_t=0.5,
+        average=None,
+        n_iter_no_change=5,
+        shuffle=True,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -91,6 +123,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.average = average
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -101,9 +138,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and two-class labels y. Everything is validated
         before any attribute changes; X, y and sample_weight are never modified."""
-        V.check_scalar_params(self.C, self.tol, self.max_iter, self.learning_rate, self.verbose)
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        self._check_params()
         feature_names = _get_feature_names(X)
         # the checks' passes over X run on n_jobs threads too
         with thread_limit(self.n_jobs) as n_threads:
@@ -112,58 +147,139 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             X = V.as_float_matrix(X, check_finite=False)
             y = V.as_labels(y, X.shape[0])
             classes, y01 = V.binary_targets(y)
-            s = V.sample_weights(sample_weight, X.shape[0])
-            if self.class_weight is not None:
-                cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)
-                s *= cw[y01.astype(np.intp)]
-                V.check_weights(s, "sample_weight * class_weight")
+            s = self._weights(sample_weight, y, y01, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
-            objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
-            if self.solver == "newton":
-                result = newton(
-                    objective,
-                    theta0,
-                    tol=self.tol,
-                    max_iter=self.max_iter,
-                    verbose=self.verbose,
-                    random_state=None
-                    if self.random_state is None
-                    else check_random_state(self.random_state),
+            solver = self._pick_solver(X)
+            if solver == "sgd":
+                progress = SGDProgress.start(theta0)
+                result = self._run_sgd(X, y01, s, progress, n_threads, self.max_iter, self.tol)
+            else:
+                objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
+                result = self._run_batch_solver(solver, objective, theta0)
+                progress = None
+        self._store(result, solver, classes, X, s, feature_names)
+        self._sgd_progress = progress
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One SGD epoch over this chunk, continuing from the previous calls (or from the last
+        fit). The first call needs classes=, both labels. The penalty and the weights refer to
+        every row seen so far, so after the last chunk the objective is the full data's."""
+        self._check_params()
+        if self.solver not in ("auto", "sgd"):
+            raise ValueError(
+                f"partial_fit trains by SGD; it needs solver='sgd' or 'auto', not {self.solver!r}"
+            )
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the whole data set; in partial_fit pass a dict "
+                "of class weights, or compute them once with "
+                "sklearn.utils.class_weight.compute_class_weight"
+            )
+        feature_names = _get_feature_names(X)
+        fitted = hasattr(self, "coef_")
+        with thread_limit(self.n_jobs) as n_threads:
+            X = V.as_float_matrix(X, check_finite=False)
+            if fitted and X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but LogisticRegression is expecting "
+                    f"{self.n_features_in_} features as input: every chunk needs the same columns"
                 )
-            elif self.solver == "lbfgs":
-                result = lbfgs(
-                    objective, theta0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
-                )
-            else:  # 'gd', and 'auto' until the solver benchmark justifies another rule
-                result = gradient_descent(
-                    objective,
-                    theta0,
-                    learning_rate=self.learning_rate,
-                    tol=self.tol,
-                    max_iter=self.max_iter,
-                    verbose=self.verbose,
-                )
+            y = V.as_labels(y, X.shape[0])
+            classes, y01 = V.partial_fit_targets(y, classes, self.classes_ if fitted else None)
+            s = self._weights(sample_weight, y, y01, classes, X.shape[0])
+            previous = getattr(self, "_sgd_progress", None)
+            if previous is not None:
+                progress = copy.deepcopy(previous)  # the model changes only if the epoch succeeds
+            else:
+                theta0 = np.zeros(X.shape[1] + 1)
+                if fitted:
+                    theta0[:-1], theta0[-1] = self.coef_[0], self.intercept_[0]
+                progress = SGDProgress.start(theta0)
+            result = self._run_sgd(X, y01, s, progress, n_threads, 1, None)
+        self._store(result, "sgd", classes, X, s, feature_names)
+        self._sgd_progress = progress
+        return self
+
+    def _check_params(self):
+        V.check_scalar_params(
+            self.C, self.tol, self.max_iter, self.learning_rate, self.verbose, self.solver
+        )
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        V.check_sgd_params(
+            self.eta0, self.power_t, self.average, self.n_iter_no_change, self.shuffle
+        )
+
+    def _weights(self, sample_weight, y, y01, classes, n):
+        s = V.sample_weights(sample_weight, n)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)
+            s *= cw[y01.astype(np.intp)]
+            V.check_weights(s, "sample_weight * class_weight")
+        return s
+
+    def _pick_solver(self, X):
+        if self.solver != "auto":
+            return self.solver
+        return "newton" if X.shape[1] <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
+
+    def _run_batch_solver(self, solver, objective, theta0):
+        common = dict(tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+        if solver == "newton":
+            rng = None if self.random_state is None else check_random_state(self.random_state)
+            return newton(objective, theta0, random_state=rng, **common)
+        if solver == "lbfgs":
+            return lbfgs(objective, theta0, **common)
+        return gradient_descent(objective, theta0, learning_rate=self.learning_rate, **common)
+
+    def _run_sgd(self, X, y01, s, progress, n_threads, max_iter, tol):
+        learning_rate, eta0 = self.learning_rate, self.eta0
+        if not isinstance(learning_rate, str):  # a float: a constant step of that size
+            learning_rate, eta0 = "constant", float(learning_rate)
+        return sgd(
+            X,
+            y01,
+            s,
+            C=self.C,
+            fit_intercept=self.fit_intercept,
+            progress=progress,
+            learning_rate=learning_rate,
+            eta0=eta0,
+            power_t=self.power_t,
+            average=self.average,
+            tol=tol,
+            n_iter_no_change=self.n_iter_no_change,
+            max_iter=max_iter,
+            shuffle=self.shuffle,
+            rng=np.random.default_rng(check_random_state(self.random_state).randint(2**31)),
+            n_threads=n_threads,
+            verbose=self.verbose,
+        )
+
+    def _store(self, result, solver, classes, X, s, feature_names):
+        """Check the result, warn if it did not converge, then set the fitted attributes."""
         if not np.isfinite(result.theta).all():  # the solver raises first; never return NaN
             raise FloatingPointError("the fit produced non-finite coefficients; rescale X")
         if not result.converged:
             warnings.warn(
-                f"fastlogreg {self.solver} did not converge: {result.message}. Increase max_iter, "
+                f"fastlogreg {solver} did not converge: {result.message}. Increase max_iter, "
                 "standardise the columns of X, or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-
         self.classes_ = classes
         self.coef_ = result.theta[None, :-1].astype(X.dtype)
         self.intercept_ = np.array([result.theta[-1] if self.fit_intercept else 0.0], dtype=X.dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_history_ = objective.to_sum(np.asarray(result.loss_history))
+        # the solvers record the mean form J / sum(s); report the sum form
+        self.loss_history_ = np.asarray(result.loss_history) * float(s.sum())
+        self.solver_ = solver
         self.n_features_in_ = X.shape[1]
         if feature_names is not None:
             self.feature_names_in_ = feature_names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        return self
 
     def _starting_point(self, n_features, classes):
         theta = np.zeros(n_features + 1)

@@ -95,6 +95,13 @@ class LogisticObjective:
         theta_next[-1] = b_next
         return loss * self.scale, grad * self.scale, theta_next
 
+    def overflow_error(self):
+        return ValueError(
+            "the weighted squared row norms of X overflow float64 (largest |x| = "
+            f"{np.abs(self.X).max():.3g}); rescale X, e.g. with "
+            "sklearn.preprocessing.StandardScaler"
+        )
+
     def lipschitz_bound(self):
         """Upper bound on the curvature of the mean-form objective: the loss Hessian is
         X~^T diag(s a(1-a)) X~ / sum(s) with a(1-a) <= 1/4, whose largest eigenvalue is at most
@@ -102,11 +109,7 @@ class LogisticObjective:
         sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
         self._check_x_once(sq)
         if not np.isfinite(sq):
-            raise ValueError(
-                "the weighted squared row norms of X overflow float64 (largest |x| = "
-                f"{np.abs(self.X).max():.3g}); rescale X, e.g. with "
-                "sklearn.preprocessing.StandardScaler"
-            )
+            raise self.overflow_error()
         if self.fit_intercept:
             sq += self.weight_sum
         return 0.25 * sq * self.scale + self.l2 * self.scale

@@ -151,7 +151,7 @@ def test_n_jobs_sets_threads_for_the_call_and_restores_them():
 
     fastlogreg.estimator.gradient_descent = spy
     try:
-        LogisticRegression(n_jobs=1).fit(X, y)
+        LogisticRegression(solver="gd", n_jobs=1).fit(X, y)
     finally:
         fastlogreg.estimator.gradient_descent = original
     assert seen == [1]
@@ -168,7 +168,7 @@ def test_thread_count_is_restored_when_the_fit_raises(monkeypatch):
 
     monkeypatch.setattr(fastlogreg.estimator, "gradient_descent", failing)
     with pytest.raises(RuntimeError, match="solver failed"):
-        LogisticRegression(n_jobs=1).fit(X, y)
+        LogisticRegression(solver="gd", n_jobs=1).fit(X, y)
     assert numba.get_num_threads() == before
 
 

@@ -77,7 +77,7 @@ def test_fixed_learning_rate_follows_the_seed_update(gaussian):
     # one epoch from zero with learning rate alpha is exactly theta = -alpha * grad(0) / sum(s)
     X, y = gaussian
     with pytest.warns(ConvergenceWarning):
-        model = LogisticRegression(learning_rate=0.5, max_iter=2, C=np.inf).fit(X, y)
+        model = LogisticRegression(solver="gd", learning_rate=0.5, max_iter=2, C=np.inf).fit(X, y)
     _, grad = naive.loss_gradient(X, y, np.ones(len(y)), np.zeros(X.shape[1]), 0.0)
     np.testing.assert_allclose(model.coef_[0], -0.5 * grad[:-1] / len(y), rtol=1e-12)
     np.testing.assert_allclose(model.intercept_[0], -0.5 * grad[-1] / len(y), rtol=1e-12)
@@ -92,7 +92,7 @@ def test_fixed_learning_rate_converges(gaussian):
 
 def test_diverging_learning_rate_raises_with_epoch_and_hint(correlated):
     X, y = correlated
-    model = LogisticRegression(learning_rate=1e4, max_iter=1000)
+    model = LogisticRegression(solver="gd", learning_rate=1e4, max_iter=1000)
     with pytest.raises(FloatingPointError, match=r"diverged at epoch \d+.*smaller learning_rate"):
         model.fit(X, y)
     assert not hasattr(model, "coef_")
@@ -101,17 +101,19 @@ def test_diverging_learning_rate_raises_with_epoch_and_hint(correlated):
 def test_max_iter_warns_and_counts_epochs(breast_cancer):
     X, y = breast_cancer
     with pytest.warns(ConvergenceWarning, match="max_iter=5"):
-        model = LogisticRegression(max_iter=5).fit(X, y)
+        model = LogisticRegression(solver="gd", max_iter=5).fit(X, y)
     assert model.n_iter_[0] == 5
     assert np.isfinite(model.coef_).all()
 
 
-def test_warm_start_continues_from_previous_solution(breast_cancer):
+@pytest.mark.parametrize(("solver", "iterations_at_optimum"), [("gd", 1), ("newton", 0)])
+def test_warm_start_continues_from_previous_solution(breast_cancer, solver, iterations_at_optimum):
+    # gd counts the epoch that evaluates the start; newton and lbfgs count steps taken
     X, y = breast_cancer
-    cold = LogisticRegression(tol=1e-6, max_iter=10_000).fit(X, y)
-    warm = LogisticRegression(tol=1e-6, max_iter=10_000, warm_start=True).fit(X, y)
-    warm.fit(X, y)  # second fit starts at the optimum
-    assert warm.n_iter_[0] == 1
+    cold = LogisticRegression(solver=solver, tol=1e-6, max_iter=10_000).fit(X, y)
+    warm = LogisticRegression(solver=solver, tol=1e-6, max_iter=10_000, warm_start=True)
+    warm.fit(X, y).fit(X, y)  # the second fit starts at the optimum
+    assert warm.n_iter_[0] == iterations_at_optimum
     np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-10)
 
 
@@ -132,7 +134,7 @@ def test_huge_margins_give_finite_model():
     X = rng.standard_normal((200, 3)) * 1e3
     y = (X[:, 0] > 0).astype(int)
     with pytest.warns(ConvergenceWarning):
-        model = LogisticRegression(C=1e6, max_iter=200).fit(X, y)
+        model = LogisticRegression(solver="gd", C=1e6, max_iter=200).fit(X, y)
     assert np.isfinite(model.coef_).all() and np.isfinite(model.loss_history_).all()
     assert np.isfinite(model.predict_log_proba(X * 1e3)).all()
 

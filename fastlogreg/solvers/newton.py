@@ -44,9 +44,12 @@ class SampledHessian:
         self.l2 = objective.l2 * objective.scale
         self.fit_intercept = objective.fit_intercept
         self.work = np.empty_like(self.X)
+        self.overflow_error = objective.overflow_error
 
     def __call__(self, theta):
         H = hessian_sum(self.X, self.s, theta[:-1], theta[-1], self.fit_intercept, self.work)
+        if not np.isfinite(H).all():
+            raise self.overflow_error()
         H *= self.scale
         d = self.X.shape[1]
         H[np.arange(d), np.arange(d)] += self.l2  # the intercept is not penalised

@@ -1,0 +1,64 @@
+"""The evidence for solver='auto': fastlogreg's deterministic solvers over a range of shapes.
+
+    python -m bench.auto_rule [--shapes 100000x100,100000x1000] [--dtype float64]
+
+For each shape (rows x columns of the shared generator data/synthetic.py, C=1) every solver fits
+once at its defaults after a discarded warm-up on 2,000 rows (compilation excluded); the gap is
+to a tight 'newton' fit (tol=1e-10) of the same data. The fastest solver per shape is marked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fastlogreg import LogisticRegression
+
+from ._machine import describe
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from synthetic import make_problem
+
+SHAPES = "1000x20,100000x10,1000000x100,100000x300,100000x1000,50000x2000,10000000x10"
+SOLVERS = ("newton", "lbfgs")
+
+
+def objective(X, y, model, C):
+    z = X @ model.coef_[0].astype(np.float64) + float(model.intercept_[0])
+    w = model.coef_[0].astype(np.float64)
+    return (np.sum(np.logaddexp(0.0, z) - y * z) + w @ w / (2 * C)) / X.shape[0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", default=SHAPES)
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    parser.add_argument("--C", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    print(f"Solvers by shape, {args.dtype}, C={args.C}; machine: {describe()}")
+    print("| rows x cols | " + " | ".join(f"{s} s (gap)" for s in SOLVERS) + " | fastest |")
+    print("|---" * (len(SOLVERS) + 2) + "|")
+    for shape in args.shapes.split(","):
+        n, d = (int(v) for v in shape.split("x"))
+        X, y = make_problem(n, d, seed=0)
+        X_in = X.astype(args.dtype, copy=False)
+        tight = LogisticRegression(C=args.C, solver="newton", tol=1e-10, max_iter=1000)
+        best = objective(X, y, tight.fit(X, y), args.C)
+        cells, times = [], {}
+        for solver in SOLVERS:
+            LogisticRegression(C=args.C, solver=solver).fit(X_in[:2000], y[:2000])  # warm-up
+            model = LogisticRegression(C=args.C, solver=solver, max_iter=10_000)
+            start = time.perf_counter()
+            model.fit(X_in, y)
+            times[solver] = time.perf_counter() - start
+            gap = (objective(X, y, model, args.C) - best) / best
+            cells.append(f"{times[solver]:.3f} ({gap:.0e})")
+        print(f"| {n:,} x {d} | " + " | ".join(cells) + f" | {min(times, key=times.get)} |")
+
+
+if __name__ == "__main__":
+    main()
