@@ -63,3 +63,23 @@ def hessian(X, s, w, b):
     X1 = np.column_stack([np.asarray(X, dtype=np.float64), np.ones(X.shape[0])])
     a = sigmoid(X1[:, :-1] @ w + b)
     return sum(si * ai * (1 - ai) * np.outer(xi, xi) for si, ai, xi in zip(s, a, X1, strict=True))
+
+
+def sgd_epoch_in_order(X, y, c, w, b, eta, alpha, fit_intercept=True, average_from=None):
+    """Twin of kernels.sgd.sgd_epoch with rows in order and one thread: for each sample t
+    (1-based), z = w.x + b, then w := (1 - eta_t alpha) w - eta_t c (sigmoid(z) - y) x. eta is
+    a function of t. Returns (w, b, averaged w, averaged b, summed weighted loss)."""
+    X = np.asarray(X, dtype=np.float64)
+    w, b = np.array(w, dtype=np.float64), float(b)
+    avg_w, avg_b, n_avg, loss = np.zeros_like(w), 0.0, 0, 0.0
+    for t, (x, yi, ci) in enumerate(zip(X, y, c, strict=True), start=1):
+        z = x @ w + b
+        loss += ci * (log1pexp(z) - yi * z)
+        g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
+        w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
+        b = b - g if fit_intercept else b
+        if average_from is not None and t > average_from:
+            n_avg += 1
+            avg_w += (w - avg_w) / n_avg
+            avg_b += (b - avg_b) / n_avg
+    return w, b, avg_w, avg_b, loss

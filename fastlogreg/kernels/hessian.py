@@ -26,12 +26,13 @@ def hessian_sum(X, s, w, b, fit_intercept, work=None):
     """X~^T diag(s a(1-a)) X~ for one block of float64 rows X (sum form, no penalty); shape
     (d+1, d+1) with the intercept last, or (d, d) without an intercept. `work`, if given, is a
     float64 array shaped like X reused for the scaled rows (saves a large allocation per call)."""
-    h = curvature(X @ w + b, s)
-    scaled = np.multiply(X, h[:, None], out=work)
     d = X.shape[1]
     out = np.empty((d + 1, d + 1) if fit_intercept else (d, d))
-    out[:d, :d] = X.T @ scaled
-    if fit_intercept:
-        out[d, :d] = out[:d, d] = h @ X
-        out[d, d] = h.sum()
+    with np.errstate(over="ignore"):  # huge X overflows to inf; the caller checks for it
+        h = curvature(X @ w + b, s)
+        scaled = np.multiply(X, h[:, None], out=work)
+        out[:d, :d] = X.T @ scaled
+        if fit_intercept:
+            out[d, :d] = out[:d, d] = h @ X
+            out[d, d] = h.sum()
     return out
