@@ -3,7 +3,7 @@
     python -m bench.auto_rule [--shapes 100000x100,100000x1000] [--dtype float64]
 
 For each shape (rows x columns of the shared generator data/synthetic.py, C=1) every solver fits
-once at its defaults after a discarded warm-up on 2,000 rows (compilation excluded); the gap is
+once at its defaults after a discarded warm-up on a slice (compilation excluded); the gap is
 to a tight 'newton' fit (tol=1e-10) of the same data. The fastest solver per shape is marked.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from fastlogreg import LogisticRegression
+from fastlogreg.objective import SERIAL_BELOW
 
 from ._machine import describe
 
@@ -50,7 +51,8 @@ def main(argv=None):
         best = objective(X, y, tight.fit(X, y), args.C)
         cells, times = [], {}
         for solver in SOLVERS:
-            LogisticRegression(C=args.C, solver=solver).fit(X_in[:2000], y[:2000])  # warm-up
+            warm = max(2000, SERIAL_BELOW // d + 1)  # enough rows for the parallel kernels
+            LogisticRegression(C=args.C, solver=solver).fit(X_in[:warm], y[:warm])  # warm-up
             model = LogisticRegression(C=args.C, solver=solver, max_iter=10_000)
             start = time.perf_counter()
             model.fit(X_in, y)

@@ -221,10 +221,11 @@ def test_pickle_clone_pipeline_and_grid_search():
 
 
 def test_warmup_compiles_every_kernel_for_both_dtypes_and_read_only_input():
-    from fastlogreg.kernels import dense
+    from fastlogreg.kernels import dense, sgd
 
     assert fastlogreg.warmup() >= 0.0
     for kernel in (
+        sgd.sgd_epoch,
         dense.loss_gradient,
         dense.gd_epoch,
         dense.gd_epoch_serial,

@@ -126,7 +126,7 @@ def sgd(
             y,
             c,
             order,
-            shuffle,
+            bool(shuffle),
             seed,
             progress.v,
             progress.state,

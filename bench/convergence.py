@@ -1,0 +1,116 @@
+"""Convergence plot: relative objective gap against seconds for every solver of fastlogreg and
+scikit-learn on the issue-3 problem (issue 3, benchmark 3).
+
+    python -m bench.convergence [--rows 1000000] [--cols 100] [--budget 20] [--out FILE.png]
+
+Each point is one complete fit with an iteration (or epoch) budget, max_iter = 1, 2, 3, 5, 8,
+...; a solver's sweep stops once a fit takes longer than --budget seconds or its gap is below
+1e-10. The gap is to scikit-learn newton-cholesky with tol=1e-12, on the float64 data, C=1.
+Compilation is excluded (a warm-up fit first). Needs matplotlib (the `bench` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.linear_model import SGDClassifier
+
+from fastlogreg import LogisticRegression
+from fastlogreg.objective import SERIAL_BELOW
+
+from ._machine import describe
+from .solvers import objective
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from synthetic import make_problem
+
+
+def solvers(C, n):
+    """name -> a function of max_iter making an unfitted model (tol=0: the budget decides)."""
+    ours = {
+        f"fastlogreg {s}": (lambda it, s=s: LogisticRegression(C=C, solver=s, tol=0, max_iter=it))
+        for s in ("newton", "lbfgs", "sgd", "gd")
+    }
+    theirs = {
+        f"sklearn {s}": (
+            lambda it, s=s: SklearnLogisticRegression(C=C, solver=s, tol=0, max_iter=it)
+        )
+        for s in ("lbfgs", "newton-cholesky", "newton-cg", "liblinear", "sag", "saga")
+    }
+    theirs["sklearn SGDClassifier"] = lambda it: SGDClassifier(
+        loss="log_loss", alpha=1.0 / (C * n), tol=None, max_iter=it
+    )
+    return {**ours, **theirs}
+
+
+def budgets():
+    a, b = 1, 2
+    while True:
+        yield a
+        a, b = b, a + b
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cols", type=int, default=100)
+    parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds per fit at most")
+    parser.add_argument("--out", default=str(Path(__file__).with_name("convergence.png")))
+    args = parser.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y = make_problem(args.rows, args.cols, seed=0)
+    reference = SklearnLogisticRegression(C=args.C, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    best = objective(X, y, reference.coef_[0], reference.intercept_[0], args.C)
+    warm = max(2000, SERIAL_BELOW // args.cols + 1)
+    curves = {}
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    for name, make in solvers(args.C, args.rows).items():
+        make(2).fit(X[:warm], y[:warm])  # warm-up: compilation, imports
+        points = []
+        for max_iter in budgets():
+            model = make(max_iter)
+            start = time.perf_counter()
+            model.fit(X, y)
+            seconds = time.perf_counter() - start
+            coef = np.asarray(model.coef_, dtype=np.float64).ravel()
+            gap = (objective(X, y, coef, float(model.intercept_[0]), args.C) - best) / best
+            points.append((seconds, max(gap, 1e-16)))
+            print(f"{name:32s} max_iter {max_iter:6d}  {seconds:8.3f} s  gap {gap:.2e}", flush=True)
+            if seconds > args.budget or gap < 1e-10:
+                break
+        curves[name] = np.array(points)
+
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for name, points in curves.items():
+        style = "-" if name.startswith("fastlogreg") else "--"
+        ax.loglog(points[:, 0], points[:, 1], style, marker="o", markersize=3, label=name)
+    ax.axhline(1e-6, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("wall time of the fit (seconds, log scale)")
+    ax.set_ylabel("relative objective gap (J - J*) / J* (log scale)")
+    ax.set_title(
+        f"Logistic regression, {args.rows:,} x {args.cols} float64, C={args.C}: objective gap "
+        "against time\n(each point a full fit with a larger max_iter; dotted line: 1e-6)",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.text(0.01, 0.005, describe(), fontsize=6)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
