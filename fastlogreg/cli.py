@@ -19,9 +19,19 @@ def _build_parser():
     train.add_argument("file", help="CSV file with a header row")
     train.add_argument("--target", required=True, help="name of the label column")
     train.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (default 1.0)")
-    train.add_argument("--max-iter", type=int, default=100, help="maximum epochs (default 100)")
+    train.add_argument(
+        "--solver",
+        choices=["auto", "newton", "lbfgs", "sgd", "gd"],
+        default="auto",
+        help="default 'auto': newton up to 1000 features, lbfgs above",
+    )
+    train.add_argument(
+        "--max-iter", type=int, default=100, help="maximum iterations or epochs (default 100)"
+    )
     train.add_argument("--tol", type=float, default=1e-4, help="gradient tolerance (default 1e-4)")
-    train.add_argument("--learning-rate", default="auto", help="'auto' or a positive float")
+    train.add_argument(
+        "--learning-rate", default="auto", help="'auto', a positive float or an sgd schedule"
+    )
     train.add_argument("--n-jobs", type=int, default=None, help="threads (default: all)")
     train.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     train.add_argument(
@@ -41,10 +51,18 @@ def _train(args):
     if args.standardize:
         std = X.std(axis=0)
         X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1)
-    lr = args.learning_rate if args.learning_rate == "auto" else float(args.learning_rate)
+    try:
+        lr = float(args.learning_rate)
+    except ValueError:
+        lr = args.learning_rate  # 'auto' or a schedule name, validated by the estimator
     compile_seconds = warmup(dtypes=(X.dtype,), n_jobs=args.n_jobs, readonly=False)
     model = LogisticRegression(
-        C=args.C, max_iter=args.max_iter, tol=args.tol, learning_rate=lr, n_jobs=args.n_jobs
+        C=args.C,
+        solver=args.solver,
+        max_iter=args.max_iter,
+        tol=args.tol,
+        learning_rate=lr,
+        n_jobs=args.n_jobs,
     )
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -60,7 +78,8 @@ def _train(args):
     print(f"objective {model.loss_history_[-1]:.6f}  (sum of log-losses + ||w||^2/(2C))")
     print(f"log-loss  {log_loss:.6f}  (mean, training data)")
     print(f"accuracy  {model.score(X, y):.4f}  (training data)")
-    print(f"epochs    {model.n_iter_[0]}")
+    print(f"epochs    {model.n_iter_[0]}")  # iterations for newton and lbfgs
+    print(f"solver    {model.solver_}")
     print(
         f"time      {seconds:.3f} s  (kernel compile or cache load before it: "
         f"{compile_seconds:.2f} s)"

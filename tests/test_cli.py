@@ -23,6 +23,15 @@ def test_train_reports_loss_accuracy_epochs_and_time(capsys):
     report = _report(out)
     assert float(report["accuracy"]) > 0.97 and 0 < float(report["log-loss"]) < 0.1
     assert int(report["epochs"]) >= 1 and float(report["time"]) > 0
+    assert report["solver"] == "newton"  # 'auto' on 30 features
+
+
+@pytest.mark.parametrize("solver", ["sgd", "gd", "lbfgs"])
+def test_train_with_each_solver(capsys, solver):
+    argv = ["train", DATA, "--target", "diagnosis", "--standardize", "--solver", solver]
+    assert main([*argv, "--max-iter", "2000", "--learning-rate", "auto"]) == 0
+    report = _report(capsys.readouterr().out)
+    assert report["solver"] == solver and float(report["accuracy"]) > 0.95
 
 
 def test_train_float32_and_options(capsys):

@@ -29,7 +29,7 @@ def _weights(variant, y):
     return None, None, np.ones(y.shape[0])
 
 
-@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
 @pytest.mark.parametrize("variant", ["plain", "sample_weight", "class_weight"])
 @pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
 @pytest.mark.parametrize("dataset", DATASETS)

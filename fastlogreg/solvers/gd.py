@@ -81,13 +81,15 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
         history.append(loss)
         converged = max_abs(grad) <= tol
         if verbose:
-            print(
-                f"epoch {n_iter:5d}  objective {loss:.10g}  max|grad| {max_abs(grad):.3g}  "
-                f"step {step_next:.3g}"
-            )
+            print_progress("epoch", n_iter, loss, grad, step_next)
     if not converged and not message:
         message = f"reached max_iter={max_iter} epochs with max|grad| = {max_abs(grad):.3g} > tol"
     return SolverResult(theta, n_iter, converged, history, message)
+
+
+def print_progress(kind, n_iter, loss, grad, step):
+    """The verbose line of the line-searching solvers."""
+    print(f"{kind} {n_iter:5d}  objective {loss:.12g}  max|grad| {max_abs(grad):.3g}  step {step:.3g}")
 
 
 def max_abs(v):

@@ -16,7 +16,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ..kernels.hessian import hessian_sum
 from ._line_search import accept_step
-from .gd import SolverResult, max_abs
+from .gd import SolverResult, max_abs, print_progress
 
 HESSIAN_ROWS = 16_384  # rows in the Hessian sample, at least ...
 ROWS_PER_PARAMETER = 32  # ... this many per parameter, so it stays well conditioned
@@ -101,10 +101,7 @@ def newton(
         history.append(loss)
         converged = max_abs(grad) <= tol
         if verbose:
-            print(
-                f"iteration {n_iter:4d}  objective {loss:.12g}  max|grad| {max_abs(grad):.3g}  "
-                f"step {step:.3g}"
-            )
+            print_progress("iteration", n_iter, loss, grad, step)
     if not history:
         history.append(loss)
     if not converged and not message:
