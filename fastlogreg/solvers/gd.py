@@ -89,7 +89,9 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
 
 def print_progress(kind, n_iter, loss, grad, step):
     """The verbose line of the line-searching solvers."""
-    print(f"{kind} {n_iter:5d}  objective {loss:.12g}  max|grad| {max_abs(grad):.3g}  step {step:.3g}")
+    print(
+        f"{kind} {n_iter:5d}  objective {loss:.12g}  max|grad| {max_abs(grad):.3g}  step {step:.3g}"
+    )
 
 
 def max_abs(v):
