@@ -76,8 +76,16 @@ def as_labels(y, n_samples):
         raise ValueError(f"y contains {y[i]} at index {i}; drop the rows with missing labels")
     if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in y):
         raise ValueError("y contains None or NaN; drop the rows with missing labels")
-    check_classification_targets(y)
+    # scikit-learn's target check costs about 40 ms per million labels; two integral numeric
+    # values are a valid binary target without it (its errors are for anything else)
+    if y.dtype.kind not in "biuf" or not _two_integral_values(y):
+        check_classification_targets(y)
     return y
+
+
+def _two_integral_values(y):
+    values = np.unique(y)
+    return values.shape[0] <= 2 and bool(np.all(values == np.round(values)))
 
 
 def binary_targets(y):

@@ -88,6 +88,18 @@ def _group_row(block_order, first_block, n_blocks, k, n):
 
 
 @njit(fastmath=FASTMATH, error_model="numpy")
+def _dot2(v, x, x_next):
+    """(v.x_next, x.x_next) in one loop over x_next."""
+    a = 0.0
+    b = 0.0
+    for j in range(x.shape[0]):
+        x_j = np.float64(x_next[j])  # float32 rows: multiply in float64
+        a += v[j] * x_j
+        b += np.float64(x[j]) * x_j
+    return a, b
+
+
+@njit(fastmath=FASTMATH, error_model="numpy")
 def _visit(block_order, first_block, n_blocks, n, rows, shuffle, seed):
     """rows[:m] <- the group's rows, in a random order drawn from `seed` when shuffling;
     returns m."""
@@ -119,6 +131,9 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
     line = max(1, 64 // X.itemsize)
     scale = state[SCALE]
     loss_sum = 0.0
+    if m == 0:
+        return loss_sum
+    z = scale * _dot(v, X[rows[0]]) + state[INTERCEPT]
     for k in range(m):
         # one row of the next group per sample: X keeps streaming while this group is random
         ahead = _group_row(block_order, next_first, next_blocks, k, n)
@@ -127,10 +142,16 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
                 prefetch2(X, ahead, j)
         i = rows[k]
         x = X[i]
+        # look ahead: the next sample's score from w before this update, w.x', and x.x'; after
+        # w' = keep w - g x it is keep (w.x') - g (x.x') + b'. These dot products do not wait
+        # for this sample's sigmoid, which halves the chain of dependent work per sample
+        # (measured: see the module docstring)
+        last = k + 1 == m
+        x_next = X[rows[k] if last else rows[k + 1]]
+        w_dot_next, x_dot_next = _dot2(v, x, x_next)
+        w_dot_next *= scale
         t += step_t
         eta = learning_rate(schedule, eta0, alpha, power_t, t0, t)
-        # state[INTERCEPT] is read and written per sample: under Hogwild it is shared too
-        z = scale * _dot(v, x) + state[INTERCEPT]
         loss, residual = _loss_residual(y[i], z)
         loss_sum += c[i] * loss
         g = eta * c[i] * residual
@@ -147,8 +168,10 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
             f = g / scale
             for j in range(d):
                 v[j] -= f * x[j]
+        # state[INTERCEPT] is read and written per sample: under Hogwild it is shared too
         if fit_intercept:
             state[INTERCEPT] -= g
+        z = keep * w_dot_next - g * x_dot_next + state[INTERCEPT]
         if t > avg_start:
             state[N_AVERAGED] += 1.0
             mu = 1.0 / state[N_AVERAGED]
