@@ -13,6 +13,7 @@ Compilation is excluded (a warm-up fit first). Needs matplotlib (the `bench` ext
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -42,7 +43,8 @@ def solvers(C, n):
     ours["fastlogreg sgd"] = lambda it: LogisticRegression(C=C, solver="sgd", tol=None, max_iter=it)
     theirs = {
         f"sklearn {s}": (
-            lambda it, s=s: SklearnLogisticRegression(C=C, solver=s, tol=0, max_iter=it)
+            # tol=1e-12, not 0: liblinear rejects 0
+            lambda it, s=s: SklearnLogisticRegression(C=C, solver=s, tol=1e-12, max_iter=it)
         )
         for s in ("lbfgs", "newton-cholesky", "newton-cg", "liblinear", "sag", "saga")
     }
@@ -66,6 +68,11 @@ def main(argv=None):
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per fit at most")
     parser.add_argument("--out", default=str(Path(__file__).with_name("convergence.png")))
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the curves already in the --out file's .json and measure only the others",
+    )
     args = parser.parse_args(argv)
     import matplotlib
 
@@ -76,9 +83,14 @@ def main(argv=None):
     reference = SklearnLogisticRegression(C=args.C, solver="newton-cholesky", tol=1e-12).fit(X, y)
     best = objective(X, y, reference.coef_[0], reference.intercept_[0], args.C)
     warm = max(2000, SERIAL_BELOW // args.cols + 1)
+    saved = Path(args.out).with_suffix(".json")
     curves = {}
+    if args.resume and saved.exists():
+        curves = {k: np.array(v) for k, v in json.loads(saved.read_text()).items()}
     warnings.simplefilter("ignore", ConvergenceWarning)
     for name, make in solvers(args.C, args.rows).items():
+        if name in curves:
+            continue
         make(2).fit(X[:warm], y[:warm])  # warm-up: compilation, imports
         points = []
         for max_iter in budgets():
@@ -95,11 +107,21 @@ def main(argv=None):
             if seconds > args.budget or gap < 1e-10 or n_iter < max_iter:
                 break
         curves[name] = np.array(points)
+        saved.write_text(json.dumps({k: v.tolist() for k, v in curves.items()}, indent=1))
 
     fig, ax = plt.subplots(figsize=(9, 6))
-    for name, points in curves.items():
+    colours = plt.cm.tab20(np.linspace(0, 1, 20))
+    for k, (name, points) in enumerate(curves.items()):
         style = "-" if name.startswith("fastlogreg") else "--"
-        ax.loglog(points[:, 0], points[:, 1], style, marker="o", markersize=3, label=name)
+        ax.loglog(
+            points[:, 0],
+            points[:, 1],
+            style,
+            marker="o",
+            markersize=3,
+            label=name,
+            color=colours[(2 * k) % 20 + (2 * k) // 20],
+        )
     ax.axhline(1e-6, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("wall time of the fit (seconds, log scale)")
     ax.set_ylabel("relative objective gap (J - J*) / J* (log scale)")

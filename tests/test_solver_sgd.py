@@ -189,3 +189,16 @@ def test_diverging_constant_step_raises_with_a_hint(correlated):
     X, y = correlated
     with pytest.raises(FloatingPointError, match=r"SGD diverged in epoch .*smaller eta0"):
         LogisticRegression(solver="sgd", learning_rate=1e6, C=np.inf, n_jobs=1).fit(X * 1e300, y)
+
+
+def test_warning_and_n_iter_follow_sgdclassifier(correlated):
+    X, y = correlated
+    with pytest.warns(ConvergenceWarning, match="sgd did not converge"):
+        model = LogisticRegression(solver="sgd", max_iter=2, tol=1e-12, n_jobs=1).fit(X, y)
+    assert model.n_iter_[0] == 2 and model.loss_history_.shape == (2,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = LogisticRegression(solver="sgd", max_iter=3, tol=None, n_jobs=1).fit(X, y)
+        assert model.n_iter_[0] == 3  # tol=None: no early stop and no warning, as in sklearn
+        stopped = LogisticRegression(solver="sgd", max_iter=1000, tol=1e-2, n_jobs=1).fit(X, y)
+    assert stopped.n_iter_[0] < 1000  # stopped early by tol / n_iter_no_change
