@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from fastlogreg import LogisticRegression
 from fastlogreg.objective import SERIAL_BELOW
@@ -52,7 +54,9 @@ def main(argv=None):
         cells, times = [], {}
         for solver in SOLVERS:
             warm = max(2000, SERIAL_BELOW // d + 1)  # enough rows for the parallel kernels
-            LogisticRegression(C=args.C, solver=solver).fit(X_in[:warm], y[:warm])  # warm-up
+            with warnings.catch_warnings():  # the warm-up only compiles; it need not converge
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                LogisticRegression(C=args.C, solver=solver).fit(X_in[:warm], y[:warm])
             model = LogisticRegression(C=args.C, solver=solver, max_iter=10_000)
             start = time.perf_counter()
             model.fit(X_in, y)

@@ -25,7 +25,7 @@ from .solvers.sgd import SGDProgress, sgd
 SOLVERS = ("auto", "newton", "lbfgs", "sgd", "gd")
 # 'auto' takes 'newton' up to this many features and 'lbfgs' above: the Newton iteration's
 # Hessian sample costs O(rows d^2). Measured (bench/RESULTS.md, bench.auto_rule, float64, C=1):
-# newton is faster at 100k x 1000 (4.8 s against 7.1 s), lbfgs at 50k x 2000 (6.9 s against 19 s).
+# newton is faster at 100k x 1000 (4.7 s against 7.2 s), lbfgs at 50k x 2000 (6.4 s against 19 s).
 AUTO_NEWTON_MAX_FEATURES = 1000
 
 
