@@ -1,7 +1,8 @@
 """Numba intrinsics the kernels need and Numba does not offer: a bit cast from int64 to float64
 (to build 2**k in the branch-free exp) and a 4 x float64 vector type (LLVM <4 x double>, one
 AVX2 register) with load, fused multiply-add and store, so the gradient update can keep 32
-columns of accumulators in registers (see kernels/dense.py, _grad_chunk).
+columns of accumulators in registers (see kernels/dense.py, _grad_chunk); and a software
+prefetch hint (kernels/sgd.py prefetches the rows of its next group).
 
 No bounds checks: callers index within the array by construction.
 """

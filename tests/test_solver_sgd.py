@@ -202,3 +202,18 @@ def test_warning_and_n_iter_follow_sgdclassifier(correlated):
         assert model.n_iter_[0] == 3  # tol=None: no early stop and no warning, as in sklearn
         stopped = LogisticRegression(solver="sgd", max_iter=1000, tol=1e-2, n_jobs=1).fit(X, y)
     assert stopped.n_iter_[0] < 1000  # stopped early by tol / n_iter_no_change
+
+
+def test_optimal_schedule_needs_a_penalty(correlated):
+    X, y = correlated
+    with pytest.raises(ValueError, match=r"'optimal' .* needs a finite C"):
+        LogisticRegression(solver="sgd", learning_rate="optimal", C=np.inf).fit(X, y)
+
+
+@pytest.mark.parametrize(("average", "averaged"), [(None, True), (False, False), (0, False)])
+def test_average_option_decides_whether_the_mean_is_returned(correlated, average, averaged):
+    X, y = correlated
+    kw = dict(solver="sgd", n_jobs=1, random_state=0, max_iter=2, tol=None)
+    model = LogisticRegression(average=average, **kw).fit(X, y)
+    last = model._sgd_progress.theta(averaged=False)
+    assert np.array_equal(model.coef_[0], last[:-1]) != averaged

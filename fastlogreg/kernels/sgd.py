@@ -9,15 +9,22 @@ the blocks taken in the order of `block_order` (a permutation per epoch when shu
 rows of a group are visited in a random order drawn by a splitmix64 generator seeded per group,
 while the rows of the thread's next group are prefetched, one per sample. Measured on 1M x 100
 float64, one thread: a true row-level permutation 0.33-0.57 s per epoch (each row a cache miss),
-rows in order 0.09-0.14 s, these groups 0.23 s (0.33 s without the prefetch; copying each group
-into a buffer first measured alike but needs a buffer of 1024 rows per thread). Without
+rows in order 0.09-0.15 s, these groups 0.20-0.23 s (0.33 s without the prefetch; copying each
+group into a buffer first measured alike but needs a buffer of 1024 rows per thread). Without
 shuffling, rows are visited in their order.
+
+Look-ahead. The next sample's score is computed from w before this sample's update, as
+keep * (w.x') - g (x.x') + b' (exact algebra), so the dot products of the next row do not wait
+for this row's sigmoid. Measured per row with the data in L3: 118 -> 109 ns in order, 160 ->
+132 ns with averaging; the rest is the memory stream (bench/RESULTS.md).
 
 Shrinkage. With one thread the L2 shrinkage is one scalar on the weight vector, w = scale * v,
 so it costs one multiplication per sample instead of one per coordinate (what pays off on
 sparse rows). Under Hogwild (n_threads > 1, threads updating the shared v, b lock-free) a shared
 scalar cannot be multiplied without losing updates, so each thread folds the shrinkage into its
-dense update of v instead (scale stays 1). Hogwild results are not reproducible.
+dense update of v instead (scale stays 1). Hogwild results are not reproducible, and on dense
+rows it is no faster than one thread here (each update writes every cache line of v, which
+then moves between the cores).
 
 Averaging. When the sample counter passes avg_start, avg and avg_b accumulate the running mean
 of (w, b) from then on (Polyak-Ruppert averaging, the `average` option of SGDClassifier).

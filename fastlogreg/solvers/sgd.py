@@ -97,7 +97,17 @@ def sgd(
     c = s / mean_weight
     alpha = 0.0 if np.isinf(C) else 1.0 / (C * progress.weight_seen)
     averaged = learning_rate == "auto" if average is None else bool(average)
-    avg_start = 0.0 if average is None or average is True else float(average)
+    if not averaged:
+        avg_start = np.inf  # the kernel skips the running mean
+    elif average is None or average is True:
+        avg_start = 0.0
+    else:
+        avg_start = float(average)  # SGDClassifier: average after this many samples
+    if learning_rate == "optimal" and alpha == 0.0:
+        raise ValueError(
+            "learning_rate='optimal' derives its step from the penalty and needs a finite C; "
+            "use learning_rate='auto' or 'constant' with C=np.inf"
+        )
     if progress.eta0 is None:
         if learning_rate == "auto":
             progress.eta0 = auto_step(X, c, fit_intercept, rng)
