@@ -81,8 +81,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=5
         'sgd': epochs without improvement before stopping (or, 'adaptive', dividing eta by 5).
     shuffle : bool, default=True
-        'sgd': visit the rows in a new random order each epoch (groups of 16 random blocks of 64
-        rows, shuffled within the group; see fastlogreg/kernels/sgd.py).
+        'sgd': visit the rows in a new random order each epoch (random blocks of 32 rows,
+        shuffled within groups of about 128 KB; see fastlogreg/kernels/sgd.py).
 
     Attributes
     ----------

@@ -74,10 +74,10 @@ def test_scalar_shrinkage_folds_before_underflow():
 def test_each_epoch_visits_every_row_once(n):
     n_blocks = (n + K.BLOCK_ROWS - 1) // K.BLOCK_ROWS
     order = np.random.default_rng(0).permutation(n_blocks)
-    rows = np.empty(K.GROUP_BLOCKS * K.BLOCK_ROWS, dtype=np.int64)
+    rows = np.empty(K.MAX_GROUP_BLOCKS * K.BLOCK_ROWS, dtype=np.int64)
     seen = []
-    for first in range(0, n_blocks, K.GROUP_BLOCKS):
-        count = min(K.GROUP_BLOCKS, n_blocks - first)
+    for first in range(0, n_blocks, K.MAX_GROUP_BLOCKS):
+        count = min(K.MAX_GROUP_BLOCKS, n_blocks - first)
         m = K._visit(order, first, count, n, rows, True, 7 + first)
         seen.extend(rows[:m])
     assert sorted(seen) == list(range(n))

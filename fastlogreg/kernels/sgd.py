@@ -4,13 +4,14 @@ For each sample, in one pass over its row: z = w.x + b, the log-loss and dl/dz =
 then the update w := (1 - eta alpha) w - eta c (dl/dz) x, b := b - eta c (dl/dz), where c is the
 sample's weight relative to the mean weight and alpha the L2 strength of the mean-form objective.
 
-Order. Rows are visited in groups: a group is GROUP_BLOCKS blocks of BLOCK_ROWS consecutive rows,
-the blocks taken in the order of `block_order` (a permutation per epoch when shuffling), and the
-rows of a group are visited in a random order drawn by a splitmix64 generator seeded per group,
-while the rows of the thread's next group are prefetched, one per sample. Measured on 1M x 100
-float64, one thread: a true row-level permutation 0.33-0.57 s per epoch (each row a cache miss),
-rows in order 0.09-0.15 s, these groups 0.20-0.23 s (0.33 s without the prefetch; copying each
-group into a buffer first measured alike but needs a buffer of 1024 rows per thread). Without
+Order. Rows are visited in groups: a group is 2-16 blocks of BLOCK_ROWS consecutive rows, about
+GROUP_BYTES of X, the blocks taken in the order of `block_order` (a permutation per epoch when
+shuffling), and the rows of a group are visited in a random order drawn by a splitmix64
+generator seeded per group, while the rows of the thread's next group are prefetched, one per
+sample. Measured on 1M x 100 float64, one thread: a true row-level permutation 0.33-0.57 s per
+epoch (each row a cache miss), rows in order 0.09-0.15 s; groups of 16 x 64 rows (800 KB, more
+than the 512 KB L2) 0.20-0.26 s, 0.33 s without the prefetch; groups of 4 x 32 to 8 x 32 rows
+(100-200 KB) 0.16-0.22 s. Copying each group into a buffer first measured alike. Without
 shuffling, rows are visited in their order.
 
 Look-ahead. The next sample's score is computed from w before this sample's update, as
@@ -37,8 +38,10 @@ from .._config import CACHE, FASTMATH, POINTWISE_FASTMATH
 from .._numerics import loss_and_residual
 from .._simd import prefetch2
 
-BLOCK_ROWS = 64
-GROUP_BLOCKS = 16
+BLOCK_ROWS = 32
+# a group holds about GROUP_BYTES of X, so that its random order is served from the L2 cache
+GROUP_BYTES = 1 << 17
+MIN_GROUP_BLOCKS, MAX_GROUP_BLOCKS = 2, 16
 
 # schedules, as SGDClassifier defines them ('adaptive' and our default run as CONSTANT within an
 # epoch; the driver changes eta0 between epochs)
@@ -81,6 +84,13 @@ def _dot(v, x):
     for j in range(x.shape[0]):
         acc += v[j] * x[j]
     return acc
+
+
+@njit(inline="always")
+def group_size(d, itemsize):
+    """Blocks per group for rows of d entries of itemsize bytes."""
+    blocks = GROUP_BYTES // max(1, BLOCK_ROWS * d * itemsize)
+    return max(MIN_GROUP_BLOCKS, min(MAX_GROUP_BLOCKS, blocks))
 
 
 @njit(inline="always")
@@ -200,8 +210,9 @@ def sgd_epoch(X, y, c, block_order, shuffle, seed, v, state, avg, params, n_thre
     n_threads = 1 runs the exact, reproducible scalar-shrinkage path; more run Hogwild."""
     n, d = X.shape
     n_blocks = block_order.shape[0]
-    n_groups = (n_blocks + GROUP_BLOCKS - 1) // GROUP_BLOCKS
-    rows = np.empty((n_threads, GROUP_BLOCKS * BLOCK_ROWS), dtype=np.int64)
+    group_blocks = group_size(d, X.itemsize)
+    n_groups = (n_blocks + group_blocks - 1) // group_blocks
+    rows = np.empty((n_threads, group_blocks * BLOCK_ROWS), dtype=np.int64)
     losses = np.zeros(n_threads)
     hogwild = n_threads > 1
     if hogwild:  # the scalar goes into v once; the threads then shrink v itself
@@ -214,11 +225,12 @@ def sgd_epoch(X, y, c, block_order, shuffle, seed, v, state, avg, params, n_thre
         # epoch's (k * n_threads + thread)-th in the schedule
         t = t_start + thread - n_threads + 1.0
         for group in range(thread, n_groups, n_threads):
-            first = group * GROUP_BLOCKS
-            count = min(GROUP_BLOCKS, n_blocks - first)
+            first = group * group_blocks
+            count = min(group_blocks, n_blocks - first)
             m = _visit(block_order, first, count, n, rows[thread], shuffle, seed + group)
-            next_first = first + n_threads * GROUP_BLOCKS
-            next_group = (block_order, next_first, max(0, min(GROUP_BLOCKS, n_blocks - next_first)))
+            next_first = first + n_threads * group_blocks
+            next_count = max(0, min(group_blocks, n_blocks - next_first))
+            next_group = (block_order, next_first, next_count)
             losses[thread] += _sgd_group(
                 X,
                 y,
