@@ -26,7 +26,7 @@ from .gd import SolverResult
 
 SCHEDULES = ("auto", "constant", "optimal", "invscaling", "adaptive")
 AUTO_STEP_FRACTION = 0.25
-SCALE_SAMPLE_ROWS = 16_384  # rows to estimate mean ||x||^2 from
+SCALE_SAMPLE_ROWS = 16_384  # about this many rows estimate mean ||x||^2
 ADAPTIVE_DIVISOR = 5.0
 ADAPTIVE_MIN_ETA = 1e-6
 
@@ -55,12 +55,11 @@ class SGDProgress:
         return np.append(self.state[K.SCALE] * self.v, self.state[K.INTERCEPT])
 
 
-def auto_step(X, c, fit_intercept, rng):
-    """AUTO_STEP_FRACTION / mean_i c_i ||x~_i||^2, the mean over a row sample."""
-    n = X.shape[0]
-    rows = rng.choice(n, size=SCALE_SAMPLE_ROWS, replace=False) if n > SCALE_SAMPLE_ROWS else None
-    sample = X[rows] if rows is not None else X
-    weights = c[rows] if rows is not None else c
+def auto_step(X, c, fit_intercept):
+    """AUTO_STEP_FRACTION / mean_i c_i ||x~_i||^2, the mean over every k-th row (a strided
+    view, no copy: a random sample of rows measured 14 ms on 1M x 100, mostly the gather)."""
+    stride = max(1, X.shape[0] // SCALE_SAMPLE_ROWS)
+    sample, weights = X[::stride], c[::stride]
     sq = np.einsum("ij,ij->i", sample, sample, dtype=np.float64) + float(fit_intercept)
     mean_sq = float(np.mean(weights * sq))
     return AUTO_STEP_FRACTION / mean_sq if mean_sq > 0 else 1.0
@@ -110,7 +109,7 @@ def sgd(
         )
     if progress.eta0 is None:
         if learning_rate == "auto":
-            progress.eta0 = auto_step(X, c, fit_intercept, rng)
+            progress.eta0 = auto_step(X, c, fit_intercept)
         else:
             progress.eta0 = 0.01 if eta0 is None else float(eta0)
     schedule = {"optimal": K.OPTIMAL, "invscaling": K.INVSCALING}.get(learning_rate, K.CONSTANT)
