@@ -217,3 +217,14 @@ def test_average_option_decides_whether_the_mean_is_returned(correlated, average
     model = LogisticRegression(average=average, **kw).fit(X, y)
     last = model._sgd_progress.theta(averaged=False)
     assert np.array_equal(model.coef_[0], last[:-1]) != averaged
+
+
+def test_adaptive_divides_the_step_by_5_until_it_falls_below_1e6(correlated):
+    # tol this large makes every epoch after the first count as "no improvement"
+    X, y = correlated
+    model = LogisticRegression(
+        solver="sgd", learning_rate="adaptive", eta0=0.01, tol=1e9, n_iter_no_change=1, n_jobs=1
+    ).fit(X, y)
+    # 0.01 / 5^k for k = 0..6; the step is divided while it is above 1e-6, then the fit stops
+    assert model._sgd_progress.eta0 == pytest.approx(0.01 / 5**6)
+    assert model.n_iter_[0] == 8
