@@ -1,0 +1,73 @@
+"""Every solver the comparison runs: fastlogreg's and its peers', each made the same way.
+
+A solver is a function (C, n_rows) -> an unfitted model with fit(X, y); `params(model)` reads
+(coef, intercept) as float64 from any of them. Peers that are not installed are left out, each
+with a line saying so (`pip install ".[bench]"` installs them all).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.linear_model import SGDClassifier
+
+from fastlogreg import LogisticRegression
+
+OURS = ("auto", "newton", "lbfgs", "sgd", "gd")
+
+
+class SeedGradientDescent:
+    """The seed's method written in plain NumPy: full-batch gradient descent on the mean-form
+    objective with the step 1/L from the curvature bound, max_iter epochs (default 100, as
+    fastlogreg's 'gd'), each epoch z = Xw + b, a = sigmoid(z), g = X^T (a - y) / n + w / (C n)."""
+
+    def __init__(self, C=1.0, max_iter=100):
+        self.C, self.max_iter = C, max_iter
+
+    def fit(self, X, y):
+        n, d = X.shape
+        l2 = 1.0 / (self.C * n)
+        step = 1.0 / (0.25 * (np.einsum("ij,ij->", X, X) / n + 1.0) + l2)
+        w, b = np.zeros(d), 0.0
+        for _ in range(self.max_iter):
+            a = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+            r = (a - y) / n
+            w = w - step * (X.T @ r + l2 * w)
+            b = b - step * r.sum()
+        self.coef_, self.intercept_ = w[None, :], np.array([b])
+        return self
+
+
+def params(model):
+    """(coef, intercept) of a fitted model of any of the libraries, float64."""
+    coef = np.asarray(model.coef_, dtype=np.float64).ravel()
+    intercept = np.asarray(model.intercept_, dtype=np.float64).ravel()
+    return coef, float(intercept[0]) if intercept.size else 0.0
+
+
+def solvers(C, n, skipped):
+    """name -> factory of an unfitted model; names of peers that are missing go to `skipped`."""
+    out = {
+        f"fastlogreg {s}": (lambda s=s: LogisticRegression(C=C, solver=s, max_iter=1000))
+        for s in OURS
+        if s not in ("sgd", "gd")
+    }
+    out["fastlogreg sgd"] = lambda: LogisticRegression(C=C, solver="sgd")
+    out["fastlogreg gd"] = lambda: LogisticRegression(C=C, solver="gd")
+    for s in ("lbfgs", "newton-cholesky", "liblinear", "saga"):
+        out[f"sklearn {s}"] = lambda s=s: SklearnLogisticRegression(C=C, solver=s, max_iter=1000)
+    out["sklearn SGDClassifier"] = lambda: SGDClassifier(loss="log_loss", alpha=1.0 / (C * n))
+    out["NumPy seed gd"] = lambda: SeedGradientDescent(C=C)
+    try:
+        from glum import GeneralizedLinearRegressor
+    except ImportError:
+        skipped.append("glum (pip install glum)")
+    else:
+        for s in ("lbfgs", "irls-cd"):
+            out[f"glum {s}"] = lambda s=s: GeneralizedLinearRegressor(
+                family="binomial", alpha=1.0 / (C * n), l1_ratio=0.0, solver=s
+            )
+    # Vowpal Wabbit is not wired in yet: its Python API takes text examples and needs its own
+    # timing rules (issue 4, left for the next step)
+    skipped.append("Vowpal Wabbit (not part of the comparison yet)")
+    return out
