@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from fastlogreg.kernels import dense
+from fastlogreg.kernels import sgd as sgd_kernels
+from fastlogreg.kernels.hessian import hessian_sum
 
 from ._machine import stream_sum
 
@@ -28,8 +30,14 @@ def data(request):
     return X, y, np.ones(ROWS), rng.standard_normal(COLS) * 0.1
 
 
+def _median(benchmark):
+    """The median time, or None when timing is disabled (--benchmark-disable: one plain run)."""
+    return benchmark.stats.stats.median if benchmark.stats else None
+
+
 def _record_bandwidth(benchmark, nbytes):
-    benchmark.extra_info["GB/s"] = round(nbytes / benchmark.stats.stats.median / 1e9, 2)
+    if _median(benchmark):
+        benchmark.extra_info["GB/s"] = round(nbytes / _median(benchmark) / 1e9, 2)
 
 
 def test_gd_epoch(benchmark, data):
@@ -53,6 +61,42 @@ def test_decision_scores(benchmark, data):
     out = np.empty(ROWS, dtype=X.dtype)
     dense.decision_scores(X, w, 0.0, True, out)
     benchmark(dense.decision_scores, X, w, 0.0, True, out)
+    _record_bandwidth(benchmark, X.nbytes)
+
+
+def test_numpy_seed_step(benchmark, data):
+    # the seed's epoch written in NumPy (no loss), the baseline the fused epoch is compared with
+    X, y, _, w = data
+    w, y = w.astype(X.dtype), y.astype(X.dtype)  # same dtype throughout: no upcast copy of X
+
+    def step():
+        a = 1.0 / (1.0 + np.exp(-(X @ w)))
+        return w - 1e-6 * (X.T @ (a - y))
+
+    benchmark(step)
+    _record_bandwidth(benchmark, X.nbytes)
+
+
+def test_hessian_on_newtons_row_sample(benchmark, data):
+    # newton's Hessian: BLAS on a float64 sample of at most 16,384 rows; GFMA/s as extra info
+    X, _, s, w = data
+    sample = np.ascontiguousarray(X[:16_384], dtype=np.float64)
+    work = np.empty_like(sample)
+    benchmark(hessian_sum, sample, s[: sample.shape[0]], w, 0.0, True, work)
+    if _median(benchmark):
+        fma = sample.shape[0] * COLS * COLS
+        benchmark.extra_info["GFMA/s"] = round(fma / _median(benchmark) / 1e9, 2)
+
+
+def test_sgd_epoch_one_thread(benchmark, data):
+    X, y, s, _ = data
+    n_blocks = (ROWS + sgd_kernels.BLOCK_ROWS - 1) // sgd_kernels.BLOCK_ROWS
+    order = np.random.default_rng(0).permutation(n_blocks)
+    params = np.array([sgd_kernels.CONSTANT, 1e-4, 1e-6, 0.5, 0.0, np.inf, 1.0])
+    v, avg, state = np.zeros(COLS), np.zeros(COLS), np.array([1.0, 0.0, 0.0, 0.0, 0.0])
+    run = (X, y, s, order, True, 0, v, state, avg, params, 1)
+    sgd_kernels.sgd_epoch(*run)
+    benchmark(sgd_kernels.sgd_epoch, *run)
     _record_bandwidth(benchmark, X.nbytes)
 
 
