@@ -1,6 +1,9 @@
 """LogisticRegression as a scikit-learn estimator: labels, dtypes, layouts, threads, API."""
 
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numba
@@ -259,3 +262,14 @@ def test_any_finite_input_gives_a_finite_model(n, d, magnitude, seed):
     assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
     assert np.isfinite(model.loss_history_).all()
     assert set(model.predict(X)) <= {0, 1}
+
+
+def test_openmp_waits_passively_unless_the_environment_says_otherwise():
+    # see fastlogreg/_config.py for the measurements behind this default
+    code = "import os, fastlogreg; print(os.environ['OMP_WAIT_POLICY'])"
+    for preset, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        if preset:
+            env["OMP_WAIT_POLICY"] = preset
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.stdout.strip() == expected, out.stderr
