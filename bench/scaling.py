@@ -77,7 +77,7 @@ def threads(n, d):
     X, y = make_problem(n, d, seed=0)
     out = {}
     for solver in ("newton", "lbfgs", "sgd", "gd"):
-        for n_jobs in (1, None):
+        for n_jobs in (1, -1):
             seconds = fit_seconds(
                 lambda s=solver, j=n_jobs: LogisticRegression(solver=s, n_jobs=j), X, y
             )
@@ -121,7 +121,7 @@ def plot_threads(times, out, machine, shape):
     solvers = sorted({k.split(",")[0] for k in times})
     fig, ax = plt.subplots(figsize=(7, 4))
     width = 0.38
-    for k, (label, n_jobs) in enumerate((("1 thread", "1"), ("all threads", "None"))):
+    for k, (label, n_jobs) in enumerate((("1 thread", "1"), ("all threads", "-1"))):
         ax.bar(
             [i + k * width for i in range(len(solvers))],
             [times[f"{s}, n_jobs={n_jobs}"] for s in solvers],

@@ -59,7 +59,7 @@ def main(argv=None):
     standardised = (X - X.mean(axis=0)) / X.std(axis=0)
     ours = {
         "fastlogreg sgd, 1 thread": dict(n_jobs=1),
-        "fastlogreg sgd, Hogwild (all threads)": dict(n_jobs=None),
+        "fastlogreg sgd, Hogwild (all threads)": dict(n_jobs=-1),
     }
     make_ours = {
         name: (lambda kw=kw: LogisticRegression(solver="sgd", max_iter=1, tol=None, **kw))

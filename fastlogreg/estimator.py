@@ -65,7 +65,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Start from the previous fit's coefficients.
     n_jobs : int or None, default=None
         Threads for the kernels (None or -1: all of Numba's threads). Results for a fixed
-        n_jobs are bit-identical from run to run.
+        n_jobs are bit-identical from run to run, except with 'sgd', which runs Hogwild
+        (lock-free, not reproducible) when n_jobs > 1 or -1 and one thread when None.
     random_state : int, RandomState or None
         'sgd': the shuffling (None: fresh randomness; fix it, with n_jobs=1, for reproducible
         fits). 'newton': the Hessian's row sample (None: a fixed sample). Unused otherwise.
@@ -253,7 +254,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             max_iter=max_iter,
             shuffle=self.shuffle,
             rng=np.random.default_rng(check_random_state(self.random_state).randint(2**31)),
-            n_threads=n_threads,
+            # Hogwild only when asked for: on dense rows it measured no faster than one thread
+            # (bench/RESULTS.md) and it is not reproducible
+            n_threads=1 if self.n_jobs is None else n_threads,
             verbose=self.verbose,
         )
 

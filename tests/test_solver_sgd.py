@@ -228,3 +228,10 @@ def test_adaptive_divides_the_step_by_5_until_it_falls_below_1e6(correlated):
     # 0.01 / 5^k for k = 0..6; the step is divided while it is above 1e-6, then the fit stops
     assert model._sgd_progress.eta0 == pytest.approx(0.01 / 5**6)
     assert model.n_iter_[0] == 8
+
+
+def test_default_n_jobs_runs_one_thread_and_reproduces(correlated):
+    # Hogwild only on request (n_jobs > 1 or -1): the default fit repeats bit for bit
+    X, y = correlated
+    fits = [LogisticRegression(solver="sgd", random_state=2, max_iter=3).fit(X, y) for _ in "ab"]
+    assert fits[0].coef_.tobytes() == fits[1].coef_.tobytes()
