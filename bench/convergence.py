@@ -27,6 +27,7 @@ from sklearn.linear_model import SGDClassifier
 from fastlogreg import LogisticRegression
 from fastlogreg.objective import SERIAL_BELOW
 
+from ._figures import pyplot, save
 from ._machine import describe
 from .solvers import objective
 
@@ -74,10 +75,7 @@ def main(argv=None):
         help="keep the curves already in the --out file's .json and measure only the others",
     )
     args = parser.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     X, y = make_problem(args.rows, args.cols, seed=0)
     reference = SklearnLogisticRegression(C=args.C, solver="newton-cholesky", tol=1e-12).fit(X, y)
@@ -132,9 +130,7 @@ def main(argv=None):
     )
     ax.legend(fontsize=8, ncol=2)
     ax.grid(True, which="both", alpha=0.3)
-    fig.text(0.01, 0.005, describe(), fontsize=6)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+    save(fig, args.out, describe())
     print(f"wrote {args.out}")
 
 

@@ -13,16 +13,14 @@ import argparse
 import json
 from pathlib import Path
 
+from ._figures import pyplot, save
 from .compare import ratio_to_best_peer
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def plot_problem(name, problem, machine, out):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     solvers = sorted(problem["solvers"].items(), key=lambda item: item[1]["seconds"])
     ratios = ratio_to_best_peer(problem["solvers"])
@@ -61,10 +59,7 @@ def plot_problem(name, problem, machine, out):
         "its defaults",
         fontsize=11,
     )
-    fig.text(0.01, 0.005, machine, fontsize=6)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out, machine)
 
 
 def main(argv=None):

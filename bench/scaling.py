@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from fastlogreg import LogisticRegression
 from fastlogreg.objective import SERIAL_BELOW
 
+from ._figures import pyplot, save
 from ._machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,10 +88,7 @@ def threads(n, d):
 
 
 def plot(points, axis, title, xlabel, out, machine):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 5))
     for name, rows in points.items():
@@ -106,17 +104,11 @@ def plot(points, axis, title, xlabel, out, machine):
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.005, machine, fontsize=5)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out, machine)
 
 
 def plot_threads(times, out, machine, shape):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     solvers = sorted({k.split(",")[0] for k in times})
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -133,10 +125,7 @@ def plot_threads(times, out, machine, shape):
     ax.set_ylabel("fit time (seconds, log scale)")
     ax.set_title(f"fastlogreg's solvers on {shape}: one thread against all threads", fontsize=10)
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.005, machine, fontsize=5)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out, machine)
 
 
 def main(argv=None):
