@@ -12,7 +12,8 @@ from bench import compare
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
     argv = ["--quick", "--problems", "breast-cancer", "--repeats", "1"]
-    argv += ["--json", str(out / "r.json"), "--markdown", str(out / "r.md")]
+    (out / "r.md").write_text("# Results\n\nHand-written analysis.\n")
+    argv += ["--json", str(out / "r.json"), "--results", str(out / "r.md")]
     assert compare.main(argv) == 0
     return out
 
@@ -28,6 +29,19 @@ def test_every_solver_reports_time_gap_and_held_out_scores(results):
     assert problem["solvers"]["fastlogreg auto"]["gap"] < 1e-6
     table = (results / "r.md").read_text()
     assert "| fastlogreg auto |" in table and "Machine:" in table
+    assert table.startswith("# Results\n\nHand-written analysis.\n")  # kept
+
+
+def test_a_second_run_replaces_only_the_generated_section(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    path.write_text("intro\n")
+    compare.write_section(path, "first table")
+    path.write_text(path.read_text() + "notes after\n")
+    compare.write_section(path, "second table")
+    text = path.read_text()
+    assert text.startswith("intro\n") and text.endswith("notes after\n")
+    assert "second table" in text and "first table" not in text
+    assert text.count(compare.BEGIN) == 1
 
 
 def test_check_flags_a_slower_solver_at_an_equal_gap(results, tmp_path):
