@@ -69,11 +69,6 @@ def load(name, quick):
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
-def objective(X, y, coef, intercept):
-    z = X.astype(np.float64, copy=False) @ coef + intercept
-    return (np.sum(np.logaddexp(0.0, z) - y * z) + coef @ coef / (2 * C)) / X.shape[0]
-
-
 def held_out(X, y, coef, intercept):
     z = X.astype(np.float64, copy=False) @ coef + intercept
     log_loss = float(np.mean(np.logaddexp(0.0, z) - y * z))
@@ -100,7 +95,8 @@ def _reset_peak():
         return False
 
 
-def measure(make, X, y, X_test, y_test, best, repeats):
+def measure(make, X, X64, y, X_test, y_test, best, repeats):
+    """X64: X as float64 (the same array when X is float64), for the gap."""
     warm = X[: max(2000, SERIAL_BELOW // X.shape[1] + 1)]
     start = time.perf_counter()
     make().fit(warm, y[: warm.shape[0]])
@@ -114,14 +110,11 @@ def measure(make, X, y, X_test, y_test, best, repeats):
         seconds.append(time.perf_counter() - start)
         if baseline is not None:
             peak_mb = max(peak_mb or 0.0, (_memory_kb("VmHWM") - baseline) / 1024)
-    coef, intercept = peers.params(model)
-    X64 = X.astype(np.float64, copy=False)
-    gap = (objective(X64, y, coef, intercept) - best) / best
-    log_loss, accuracy = held_out(X_test, y_test, coef, intercept)
+    log_loss, accuracy = held_out(X_test, y_test, *peers.params(model))
     return {
         "seconds": float(np.median(seconds)),
         "warmup_seconds": warmup_seconds,
-        "gap": float(gap),
+        "gap": float(peers.gap(X64, y, model, best, C)),
         "test_log_loss": log_loss,
         "test_accuracy": accuracy,
         "peak_mb": peak_mb,
@@ -132,7 +125,7 @@ def run_problem(name, quick, repeats, only):
     X, y, X_test, y_test = load(name, quick)
     X64 = X.astype(np.float64, copy=False)
     reference = SklearnLogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=100)
-    best = objective(X64, y, *peers.params(reference.fit(X64, y)))
+    best = peers.objective(X64, y, *peers.params(reference.fit(X64, y)), C)
     stream_sum(X)
     floor = min(_timed(stream_sum, X) for _ in range(5))
     skipped = []
@@ -145,7 +138,7 @@ def run_problem(name, quick, repeats, only):
             # it clips probabilities
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", UserWarning)
-            result = measure(make, X, y, X_test, y_test, best, repeats)
+            result = measure(make, X, X64, y, X_test, y_test, best, repeats)
         result["reads_of_X"] = result["seconds"] / floor
         rows[solver] = result
         print(

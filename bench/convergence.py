@@ -29,7 +29,7 @@ from fastlogreg.objective import SERIAL_BELOW
 
 from ._figures import pyplot, save
 from ._machine import describe
-from .solvers import objective
+from .peers import gap, objective, params
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 from synthetic import make_problem
@@ -79,7 +79,7 @@ def main(argv=None):
 
     X, y = make_problem(args.rows, args.cols, seed=0)
     reference = SklearnLogisticRegression(C=args.C, solver="newton-cholesky", tol=1e-12).fit(X, y)
-    best = objective(X, y, reference.coef_[0], reference.intercept_[0], args.C)
+    best = objective(X, y, *params(reference), args.C)
     warm = max(2000, SERIAL_BELOW // args.cols + 1)
     saved = Path(args.out).with_suffix(".json")
     curves = {}
@@ -96,13 +96,15 @@ def main(argv=None):
             start = time.perf_counter()
             model.fit(X, y)
             seconds = time.perf_counter() - start
-            coef = np.asarray(model.coef_, dtype=np.float64).ravel()
-            gap = (objective(X, y, coef, float(model.intercept_[0]), args.C) - best) / best
-            points.append((seconds, max(gap, 1e-16)))
-            print(f"{name:32s} max_iter {max_iter:6d}  {seconds:8.3f} s  gap {gap:.2e}", flush=True)
+            relative = gap(X, y, model, best, args.C)
+            points.append((seconds, max(relative, 1e-16)))
+            print(
+                f"{name:32s} max_iter {max_iter:6d}  {seconds:8.3f} s  gap {relative:.2e}",
+                flush=True,
+            )
             n_iter = int(np.max(getattr(model, "n_iter_", max_iter)))
             # stop at the time budget, at the optimum, or when the solver stopped by itself
-            if seconds > args.budget or gap < 1e-10 or n_iter < max_iter:
+            if seconds > args.budget or relative < 1e-10 or n_iter < max_iter:
                 break
         curves[name] = np.array(points)
         saved.write_text(json.dumps({k: v.tolist() for k, v in curves.items()}, indent=1))

@@ -38,6 +38,18 @@ class SeedGradientDescent:
         return self
 
 
+def objective(X, y, coef, intercept, C):
+    """Mean-form J / n of (coef, intercept) on float64 data: the benchmarks' gap measure."""
+    z = X @ coef + intercept
+    penalty = 0.0 if np.isinf(C) else coef @ coef / (2 * C)
+    return (np.sum(np.logaddexp(0.0, z) - y * z) + penalty) / X.shape[0]
+
+
+def gap(X, y, model, best, C):
+    """Relative objective gap of a fitted model of any library to the optimum value `best`."""
+    return (objective(X, y, *params(model), C) - best) / best
+
+
 def params(model):
     """(coef, intercept) of a fitted model of any of the libraries, float64."""
     coef = np.asarray(model.coef_, dtype=np.float64).ravel()
