@@ -18,7 +18,7 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 from . import _validation as V
 from ._config import thread_limit
 from .kernels.dense import decision_scores
-from .objective import LogisticObjective
+from .objective import LogisticObjective, to_sum_form
 from .solvers import gradient_descent, lbfgs, newton
 from .solvers.sgd import SGDProgress, sgd
 
@@ -275,8 +275,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = result.theta[None, :-1].astype(X.dtype)
         self.intercept_ = np.array([result.theta[-1] if self.fit_intercept else 0.0], dtype=X.dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        # the solvers record the mean form J / sum(s); report the sum form
-        self.loss_history_ = np.asarray(result.loss_history) * float(s.sum())
+        self.loss_history_ = to_sum_form(result.loss_history, float(s.sum()))
         self.solver_ = solver
         self.n_features_in_ = X.shape[1]
         if feature_names is not None:

@@ -18,6 +18,11 @@ from .kernels import dense
 SERIAL_BELOW = 1 << 16
 
 
+def to_sum_form(mean_values, weight_sum):
+    """Mean-form values (J / sum(s)) back in the sum form J, for the fitted loss_history_."""
+    return np.asarray(mean_values, dtype=np.float64) * weight_sum
+
+
 class LogisticObjective:
     """Data (already validated: X C-contiguous float32/float64, y in {0, 1} float64, s float64)
     plus penalty, evaluated with the fused kernels on `n_blocks` row blocks.
@@ -55,7 +60,7 @@ class LogisticObjective:
             self._x_checked = True
 
     def to_sum(self, value):
-        return value / self.scale
+        return to_sum_form(value, self.weight_sum)
 
     def loss_gradient(self, theta):
         """Mean-form objective and its gradient (length d + 1; the last entry is the

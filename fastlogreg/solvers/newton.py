@@ -39,8 +39,8 @@ class SampledHessian:
         else:
             self.X = X[rows].astype(np.float64, copy=False)
             self.s = s[rows]
-        # the sample's sum stands for the whole sum: scale by the ratio of the weight sums
-        self.scale = objective.scale * objective.weight_sum / float(self.s.sum())
+        # mean form over the sample: it estimates the mean form over all rows
+        self.scale = 1.0 / float(self.s.sum())
         self.l2 = objective.l2 * objective.scale
         self.fit_intercept = objective.fit_intercept
         self.work = np.empty_like(self.X)
