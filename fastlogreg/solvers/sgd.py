@@ -24,7 +24,6 @@ from .. import _validation as V
 from ..kernels import sgd as K
 from .gd import SolverResult
 
-SCHEDULES = ("auto", "constant", "optimal", "invscaling", "adaptive")
 AUTO_STEP_FRACTION = 0.25
 SCALE_SAMPLE_ROWS = 16_384  # about this many rows estimate mean ||x||^2
 ADAPTIVE_DIVISOR = 5.0
