@@ -1,38 +1,42 @@
 """The comparison runner: every solver of fastlogreg and its peers on a fixed set of problems.
 
-    python -m bench.compare [--quick] [--problems dense-1M-100,...] [--repeats 3]
+    python -m bench.compare [--quick] [--problems dense-1M-100-float64,...] [--solvers part,...]
+                            [--repeats 3] [--budget 300] [--no-targets]
                             [--json bench/compare.json] [--results bench/RESULTS.md]
     python -m bench.compare --check OLD.json NEW.json
 
-For each problem (80% of the rows to train, 20% held out) and each solver: a warm-up fit on a
-slice (compilation and imports; its time is reported separately), then `--repeats` fits whose
-median wall time is reported, with the relative objective gap of the last fit to a tight
-reference (scikit-learn newton-cholesky, tol=1e-12, on the float64 training data), the held-out
-log-loss and accuracy, the time in units of one streaming read of X measured in the same run
-(bench/_machine.py), and the peak resident memory the fit added (Linux: VmHWM after resetting
-it through /proc/self/clear_refs). The tables replace the part of the --results file between
-the markers BEGIN and END below (appended at the end the first time), so the hand-written
-analysis around them stays. `--check` compares two result files and flags every solver
-more than 15% slower at an equal or worse gap (exit status 1 if any).
+For each problem (80% of the rows to train, 20% held out) and each solver, in a process of its
+own (bench/isolated_fit.py, so that the peak memory is the solver's): a warm-up fit on a slice
+(compilation and imports; reported apart), then up to `--repeats` fits whose median wall time is
+reported, fewer once they have used half of `--budget` seconds; a fit still running when the
+budget is over is stopped and reported as such. Beside each time: the relative objective gap of
+the last fit to a tight reference (scikit-learn newton-cholesky, tol=1e-12, on the float64
+training data), the held-out log-loss and accuracy, the time in units of one streaming read of X
+measured in the same run (bench/_machine.py), and the peak resident memory the fit added. Then
+the dense 1M x 100 targets (bench/targets.py) unless --no-targets. The tables replace the part
+of the --results file between the markers BEGIN and END below (appended at the end the first
+time), so the hand-written analysis around them stays. With --solvers, the rows measured are
+merged into the existing --json file (same problem sizes), so one solver can be rerun alone.
+`--check` compares two result files and flags every solver more than 15% slower at an equal or
+worse gap (exit status 1 if any).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from fastlogreg.objective import SERIAL_BELOW
-
-from . import peers
+from . import peers, targets
 from ._machine import describe, stream_sum
+from .isolated_fit import READY
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "data"))
@@ -75,53 +79,32 @@ def held_out(X, y, coef, intercept):
     return log_loss, float(np.mean((z > 0) == (y > 0.5)))
 
 
-def _memory_kb(field):
+def fit_isolated(folder, solver, repeats, budget):
+    """bench.isolated_fit's result for one solver on the data saved in folder; after the
+    solver's warm-up, a fit still running once `budget` seconds have passed is stopped and
+    recorded as {"stopped_after": budget}, a crash as {"error": its last line}."""
+    out = Path(folder) / "result.json"
+    command = [sys.executable, "-m", "bench.isolated_fit", str(folder), solver]
+    command += ["--out", str(out), "--C", str(C), "--repeats", str(repeats)]
+    command += ["--budget", str(budget)]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    for line in child.stdout:  # warm-up and preparation run without a time limit
+        if line.strip() == READY:
+            break
     try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+        child.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        return {"stopped_after": budget}
+    if child.returncode != 0 or not out.exists():
+        return {"error": f"exit status {child.returncode}"}
+    result = json.loads(out.read_text())
+    out.unlink()
+    return result
 
 
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def measure(make, X, X64, y, X_test, y_test, best, repeats):
-    """X64: X as float64 (the same array when X is float64), for the gap."""
-    warm = X[: max(2000, SERIAL_BELOW // X.shape[1] + 1)]
-    start = time.perf_counter()
-    make().fit(warm, y[: warm.shape[0]])
-    warmup_seconds = time.perf_counter() - start
-    seconds, peak_mb = [], None
-    for _ in range(repeats):
-        model = make()
-        baseline = _memory_kb("VmRSS") if _reset_peak() else None
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds.append(time.perf_counter() - start)
-        if baseline is not None:
-            peak_mb = max(peak_mb or 0.0, (_memory_kb("VmHWM") - baseline) / 1024)
-    log_loss, accuracy = held_out(X_test, y_test, *peers.params(model))
-    return {
-        "seconds": float(np.median(seconds)),
-        "warmup_seconds": warmup_seconds,
-        "gap": float(peers.gap(X64, y, model, best, C)),
-        "test_log_loss": log_loss,
-        "test_accuracy": accuracy,
-        "peak_mb": peak_mb,
-    }
-
-
-def run_problem(name, quick, repeats, only):
+def run_problem(name, quick, repeats, only, budget):
     X, y, X_test, y_test = load(name, quick)
     X64 = X.astype(np.float64, copy=False)
     reference = SklearnLogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=100)
@@ -130,22 +113,26 @@ def run_problem(name, quick, repeats, only):
     floor = min(_timed(stream_sum, X) for _ in range(5))
     skipped = []
     rows = {}
-    for solver, make in peers.solvers(C, X.shape[0], skipped).items():
-        if only and not any(part in solver for part in only):
-            continue
-        with warnings.catch_warnings():
-            # unconverged fits are part of the comparison (their gap says so); glum warns when
-            # it clips probabilities
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            result = measure(make, X, X64, y, X_test, y_test, best, repeats)
-        result["reads_of_X"] = result["seconds"] / floor
-        rows[solver] = result
-        print(
-            f"{name:22s} {solver:28s} {result['seconds']:9.3f} s  gap {result['gap']:8.1e}  "
-            f"test log-loss {result['test_log_loss']:.4f}",
-            flush=True,
-        )
+    with tempfile.TemporaryDirectory(prefix="fastlogreg-compare-") as folder:
+        np.save(Path(folder) / "X.npy", X)
+        np.save(Path(folder) / "y.npy", y)
+        for solver in peers.solvers(C, X.shape[0], skipped):
+            if only and not any(part in solver for part in only):
+                continue
+            result = fit_isolated(folder, solver, repeats, budget)
+            if "seconds" in result:
+                coef, intercept = np.array(result.pop("coef")), result.pop("intercept")
+                objective = peers.objective(X64, y, coef, intercept, C)
+                result["gap"] = float((objective - best) / best)
+                result["test_log_loss"], result["test_accuracy"] = held_out(
+                    X_test, y_test, coef, intercept
+                )
+                result["reads_of_X"] = result["seconds"] / floor
+                summary = f"{result['seconds']:9.3f} s  gap {result['gap']:8.1e}"
+            else:
+                summary = json.dumps(result)
+            rows[solver] = result
+            print(f"{name:22s} {solver:28s} {summary}", flush=True)
     for line in skipped:
         print(f"{name}: skipped {line}")
     return {
@@ -165,14 +152,23 @@ def _timed(fn, *args):
     return time.perf_counter() - start
 
 
+def finished(solvers):
+    """The solvers that finished (not stopped by the budget, not crashed), fastest first."""
+    done = [(s, r) for s, r in solvers.items() if "seconds" in r]
+    return dict(sorted(done, key=lambda item: item[1]["seconds"]))
+
+
 def ratio_to_best_peer(solvers):
-    peer_times = [r["seconds"] for s, r in solvers.items() if not s.startswith("fastlogreg")]
+    done = finished(solvers)
+    peer_times = [r["seconds"] for s, r in done.items() if not s.startswith("fastlogreg")]
     best = min(peer_times) if peer_times else None
-    return {s: (r["seconds"] / best if best else None) for s, r in solvers.items()}
+    return {s: (r["seconds"] / best if best else None) for s, r in done.items()}
 
 
 def markdown(results):
     lines = [f"Machine: {results['machine']}", "", f"Command: `{results['command']}`", ""]
+    if results.get("targets"):
+        lines += [results["targets"], ""]
     for name, p in results["problems"].items():
         lines += [
             f"### {name}: {p['rows']:,} x {p['cols']} {p['dtype']} (80% of the rows; C={C})",
@@ -181,18 +177,27 @@ def markdown(results):
             f"{p['read_floor_seconds'] * 1e3:.1f} ms. "
             f"Skipped: {', '.join(p['skipped']) or 'none'}.",
             "",
-            "| solver | median s | / best peer | reads of X | gap | held-out log-loss | "
+            "| solver | median s (fits) | / best peer | reads of X | gap | held-out log-loss | "
             "held-out accuracy | peak MB | warm-up s |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         ratios = ratio_to_best_peer(p["solvers"])
-        for s, r in sorted(p["solvers"].items(), key=lambda item: item[1]["seconds"]):
+        for s, r in finished(p["solvers"]).items():
             peak = "n/a" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
+            ratio = "n/a" if ratios[s] is None else f"{ratios[s]:.2f}"
             lines.append(
-                f"| {s} | {r['seconds']:.3f} | {ratios[s]:.2f} | {r['reads_of_X']:.1f} | "
+                f"| {s} | {r['seconds']:.3f} ({r['fits']}) | {ratio} | {r['reads_of_X']:.1f} | "
                 f"{r['gap']:.1e} | {r['test_log_loss']:.4f} | {r['test_accuracy']:.4f} | {peak} | "
                 f"{r['warmup_seconds']:.2f} |"
             )
+        for s, r in p["solvers"].items():
+            if "stopped_after" in r:
+                lines.append(
+                    f"| {s} | stopped: one fit took more than {r['stopped_after']:.0f} s "
+                    "| | | | | | | |"
+                )
+            elif "error" in r:
+                lines.append(f"| {s} | failed: {r['error']} | | | | | | | |")
         lines.append("")
     return "\n".join(lines)
 
@@ -216,8 +221,9 @@ def check(old_path, new_path):
     old, new = (json.loads(Path(p).read_text())["problems"] for p in (old_path, new_path))
     flagged = []
     for name in old.keys() & new.keys():
-        for solver in old[name]["solvers"].keys() & new[name]["solvers"].keys():
-            a, b = old[name]["solvers"][solver], new[name]["solvers"][solver]
+        before, after = finished(old[name]["solvers"]), finished(new[name]["solvers"])
+        for solver in before.keys() & after.keys():
+            a, b = before[solver], after[solver]
             if b["seconds"] > SLOWER * a["seconds"] and b["gap"] >= 0.5 * a["gap"]:
                 flagged.append(
                     f"{name} / {solver}: {a['seconds']:.3f} s -> {b['seconds']:.3f} s "
@@ -226,12 +232,32 @@ def check(old_path, new_path):
     return flagged
 
 
+def merged(old, new):
+    """new's rows (a run of some solvers only) put into old's problems of the same size."""
+    for name, problem in new["problems"].items():
+        before = old["problems"].get(name)
+        if before and (before["rows"], before["cols"]) == (problem["rows"], problem["cols"]):
+            before["solvers"].update(problem["solvers"])
+        else:
+            old["problems"][name] = problem
+    old["command"] += "; then, for some solvers, " + new["command"]
+    return old
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (minutes, not hours)")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--solvers", default="", help="comma-separated name parts to keep")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--budget",
+        type=float,
+        help="seconds a solver's fits may take before it is stopped (default 300, --quick 30)",
+    )
+    parser.add_argument(
+        "--no-targets", action="store_true", help="skip the 1M x 100 target measurements"
+    )
     parser.add_argument("--json", default=str(ROOT / "bench" / "compare.json"))
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--check", nargs=2, metavar=("OLD", "NEW"))
@@ -241,15 +267,22 @@ def main(argv=None):
         print("\n".join(flagged) or "no solver is more than 15% slower at an equal or worse gap")
         return 1 if flagged else 0
     only = [part for part in args.solvers.split(",") if part]
+    budget = args.budget or (30.0 if args.quick else 300.0)
     arguments = argv if argv is not None else sys.argv[1:]
     results = {
         "machine": describe(),
         "command": "python -m bench.compare " + " ".join(arguments),
         "problems": {
-            name: run_problem(name, args.quick, args.repeats, only)
+            name: run_problem(name, args.quick, args.repeats, only, budget)
             for name in args.problems.split(",")
         },
     }
+    if only and Path(args.json).exists():
+        results = merged(json.loads(Path(args.json).read_text()), results)
+    if not args.no_targets:
+        results["targets"] = targets.report(
+            results, targets.QUICK_ROWS if args.quick else targets.ROWS
+        )
     Path(args.json).write_text(json.dumps(results, indent=1))
     write_section(args.results, markdown(results))
     print(f"wrote {args.json} and the generated section of {args.results}")

@@ -79,7 +79,12 @@ def solvers(C, n, skipped):
             out[f"glum {s}"] = lambda s=s: GeneralizedLinearRegressor(
                 family="binomial", alpha=1.0 / (C * n), l1_ratio=0.0, solver=s
             )
-    # Vowpal Wabbit is not wired in yet: its Python API takes text examples and needs its own
-    # timing rules (issue 4, left for the next step)
-    skipped.append("Vowpal Wabbit (not part of the comparison yet)")
+    try:
+        import vowpalwabbit  # noqa: F401
+    except ImportError:
+        skipped.append("Vowpal Wabbit (pip install vowpalwabbit)")
+    else:
+        from .vw import VowpalWabbit
+
+        out["Vowpal Wabbit (5 passes)"] = lambda: VowpalWabbit(passes=5)
     return out

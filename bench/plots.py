@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from ._figures import pyplot, save
-from .compare import ratio_to_best_peer
+from .compare import finished, ratio_to_best_peer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def plot_problem(name, problem, machine, out):
     plt = pyplot()
 
-    solvers = sorted(problem["solvers"].items(), key=lambda item: item[1]["seconds"])
+    solvers = list(finished(problem["solvers"]).items())
     ratios = ratio_to_best_peer(problem["solvers"])
     names = [s for s, _ in solvers]
     ours = [s.startswith("fastlogreg") for s in names]

@@ -2,16 +2,23 @@
 timing is asserted."""
 
 import json
+import sys
 
+import numpy as np
 import pytest
 
-from bench import compare
+from bench import compare, peers, targets
+
+# each solver runs in a process of its own (about 3 s of imports each), so the suite runs a few;
+# test_every_peer_fits covers the others in this process
+SOME = ["fastlogreg auto", "sklearn lbfgs", "NumPy seed gd"]
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    argv = ["--quick", "--problems", "breast-cancer", "--repeats", "1"]
+    argv = ["--quick", "--problems", "breast-cancer", "--repeats", "1", "--no-targets"]
+    argv += ["--solvers", ",".join(SOME)]
     (out / "r.md").write_text("# Results\n\nHand-written analysis.\n")
     argv += ["--json", str(out / "r.json"), "--results", str(out / "r.md")]
     assert compare.main(argv) == 0
@@ -21,9 +28,11 @@ def results(tmp_path_factory):
 def test_every_solver_reports_time_gap_and_held_out_scores(results):
     data = json.loads((results / "r.json").read_text())
     problem = data["problems"]["breast-cancer"]
-    assert {"fastlogreg auto", "sklearn lbfgs", "NumPy seed gd"} <= problem["solvers"].keys()
+    assert set(SOME) == problem["solvers"].keys()
     for result in problem["solvers"].values():
         assert result["seconds"] > 0 and 0 <= result["test_accuracy"] <= 1
+        assert result["fits"] == 1
+        assert result["peak_mb"] is None or result["peak_mb"] >= 0
         assert result["gap"] > -1e-9 and result["test_log_loss"] > 0
     # the default solver reaches the optimum on the real data set
     assert problem["solvers"]["fastlogreg auto"]["gap"] < 1e-6
@@ -61,3 +70,58 @@ def test_plots_are_written(results, tmp_path):
 
     written = plots.main([str(results / "r.json"), "--out-dir", str(tmp_path)])
     assert (tmp_path / "breast-cancer.png").read_bytes()[:4] == b"\x89PNG" and written
+
+
+def test_every_peer_fits_and_reports_its_parameters():
+    X, y, _, _ = compare.load("breast-cancer", quick=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    skipped = []
+    for name, make in peers.solvers(1.0, X.shape[0], skipped).items():
+        model = make()
+        if hasattr(model, "prepare"):
+            model.prepare(X, y)
+        coef, intercept = peers.params(model.fit(X, y))
+        assert coef.shape == (X.shape[1],) and np.isfinite(intercept), name
+        accuracy = np.mean((X @ coef + intercept > 0) == (y > 0.5))
+        assert accuracy > 0.9, name  # every solver learns the standardised data set
+    assert all(" (" in line for line in skipped)  # each skipped peer says how to install it
+
+
+def test_a_fit_over_budget_is_stopped_and_reported(tmp_path, monkeypatch):
+    X, y, _, _ = compare.load("breast-cancer", quick=True)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    slow = tmp_path / "slow.py"  # a stand-in worker: ready at once, then never done
+    slow.write_text("import time\nprint('READY', flush=True)\ntime.sleep(60)\n")
+    real_popen = compare.subprocess.Popen
+
+    def popen(command, **kwargs):
+        return real_popen([sys.executable, str(slow)], **kwargs)
+
+    monkeypatch.setattr(compare.subprocess, "Popen", popen)
+    assert compare.fit_isolated(tmp_path, "fastlogreg auto", 1, budget=0.5) == {
+        "stopped_after": 0.5
+    }
+
+
+def test_a_rerun_of_some_solvers_is_merged_into_the_earlier_file(results, tmp_path):
+    old = json.loads((results / "r.json").read_text())
+    new = json.loads(json.dumps(old))
+    new["problems"]["breast-cancer"]["solvers"] = {"sklearn lbfgs": {"seconds": 9.0}}
+    new["command"] = "python -m bench.compare --solvers lbfgs"
+    both = compare.merged(old, new)
+    solvers = both["problems"]["breast-cancer"]["solvers"]
+    assert set(SOME) == solvers.keys() and solvers["sklearn lbfgs"]["seconds"] == 9.0
+    assert both["command"].endswith("--solvers lbfgs")
+
+
+def test_targets_table_judges_every_target():
+    problem = {"solvers": {"fastlogreg auto": {"seconds": 1.0, "gap": 1e-8},
+                           "glum lbfgs": {"seconds": 5.0, "gap": 1e-7},
+                           "sklearn saga": {"stopped_after": 300.0}}}  # fmt: skip
+    table = targets.report({"problems": {"dense-1M-100-float64": problem}}, rows=3000, repeats=1)
+    assert "| float64: default fit / fastest peer <= 0.25 at gap <= 1e-6 | 0.20" in table
+    assert "against glum lbfgs" in table and "float32: default fit" in table
+    for target in ("fused epoch / one read of X", "NumPy step / fused epoch", "one epoch / SGD"):
+        assert table.count(target) >= 2, target
+    assert "five epochs at the defaults" in table and "not the targets' size" in table
