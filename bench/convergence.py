@@ -1,12 +1,14 @@
-"""Convergence plot: relative objective gap against seconds for every solver of fastlogreg and
-scikit-learn on the issue-3 problem (issue 3, benchmark 3).
+"""Convergence plot: relative objective gap against seconds for every solver of fastlogreg and its
+peers (scikit-learn; glum, Vowpal Wabbit and the NumPy seed when installed) on the issue-3
+problem (issue 3, benchmark 3).
 
     python -m bench.convergence [--rows 1000000] [--cols 100] [--budget 20] [--out FILE.png]
 
 Each point is one complete fit with an iteration (or epoch) budget, max_iter = 1, 2, 3, 5, 8,
 ...; a solver's sweep stops once a fit takes longer than --budget seconds, its gap is below
-1e-10, or it stops before its max_iter. The gap is to scikit-learn newton-cholesky with
-tol=1e-12, on the float64 data, C=1.
+1e-10, or it stops before its max_iter. Vowpal Wabbit's max_iter is its number of passes over
+its cache file (bench/vw.py; the conversion to it is not timed). The gap is to scikit-learn
+newton-cholesky with tol=1e-12, on the float64 data, C=1.
 Compilation is excluded (a warm-up fit first). Needs matplotlib (the `bench` extra).
 """
 
@@ -29,7 +31,8 @@ from fastlogreg.objective import SERIAL_BELOW
 
 from ._figures import pyplot, save
 from ._machine import describe
-from .peers import gap, objective, params
+from .peers import SeedGradientDescent, gap, objective, params
+from .vw import VowpalWabbit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 from synthetic import make_problem
@@ -52,6 +55,23 @@ def solvers(C, n):
     theirs["sklearn SGDClassifier"] = lambda it: SGDClassifier(
         loss="log_loss", alpha=1.0 / (C * n), tol=None, max_iter=it
     )
+    theirs["NumPy seed gd"] = lambda it: SeedGradientDescent(C=C, max_iter=it)
+    try:
+        from glum import GeneralizedLinearRegressor
+    except ImportError:
+        print("glum is not installed: skipped (pip install glum)")
+    else:
+        for s in ("lbfgs", "irls-cd"):
+            theirs[f"glum {s}"] = lambda it, s=s: GeneralizedLinearRegressor(
+                family="binomial", alpha=1.0 / (C * n), l1_ratio=0.0, solver=s, max_iter=it,
+                gradient_tol=1e-12,
+            )  # fmt: skip
+    try:
+        import vowpalwabbit  # noqa: F401
+    except ImportError:
+        print("vowpalwabbit is not installed: skipped (pip install vowpalwabbit)")
+    else:
+        theirs["Vowpal Wabbit"] = lambda it: VowpalWabbit(passes=it)  # max_iter = passes
     return {**ours, **theirs}
 
 
@@ -82,6 +102,7 @@ def main(argv=None):
     best = objective(X, y, *params(reference), args.C)
     warm = max(2000, SERIAL_BELOW // args.cols + 1)
     saved = Path(args.out).with_suffix(".json")
+    saved.parent.mkdir(parents=True, exist_ok=True)
     curves = {}
     if args.resume and saved.exists():
         curves = {k: np.array(v) for k, v in json.loads(saved.read_text()).items()}
@@ -89,7 +110,10 @@ def main(argv=None):
     for name, make in solvers(args.C, args.rows).items():
         if name in curves:
             continue
-        make(2).fit(X[:warm], y[:warm])  # warm-up: compilation, imports
+        warm_up = make(2)
+        if hasattr(warm_up, "prepare"):
+            warm_up.prepare(X, y)  # VW's conversion to its input format, once, not timed
+        warm_up.fit(X[:warm], y[:warm])  # warm-up: compilation, imports
         points = []
         for max_iter in budgets():
             model = make(max_iter)
