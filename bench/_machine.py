@@ -1,5 +1,6 @@
 """What the results were measured on, and the streaming-read floor they are compared with."""
 
+import os
 import platform
 
 import numba
@@ -32,12 +33,22 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def describe():
-    import sklearn
+def _version(module):
+    try:
+        return __import__(module).__version__
+    except ImportError:
+        return None
 
+
+def describe():
+    """One line: the CPU, its cores, Numba's threads and threading layer, and the version of
+    every library the benchmarks use (peers that are not installed are left out)."""
     stream_sum(np.ones((2, 2)))  # the threading layer is chosen at the first parallel call
+    versions = [("Python", platform.python_version())]
+    names = ["numpy", "numba", "scipy", "sklearn", "glum", "vowpalwabbit", "fastlogreg"]
+    versions += [(name, _version(name)) for name in names]
     return (
-        f"CPU {cpu_model()}, {numba.config.NUMBA_NUM_THREADS} Numba threads, threading layer "
-        f"{numba.threading_layer()}; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"numba {numba.__version__}, scikit-learn {sklearn.__version__}"
+        f"CPU {cpu_model()}, {os.cpu_count()} cores, {numba.config.NUMBA_NUM_THREADS} Numba "
+        f"threads, threading layer {numba.threading_layer()}; "
+        + ", ".join(f"{name} {version}" for name, version in versions if version)
     )
