@@ -271,7 +271,9 @@ def main(argv=None):
     arguments = argv if argv is not None else sys.argv[1:]
     results = {
         "machine": describe(),
-        "command": "python -m bench.compare " + " ".join(arguments),
+        # paths relative to the repository, so that no machine's folders end up in the results
+        "command": "python -m bench.compare "
+        + " ".join(a.replace(f"{ROOT}/", "") for a in arguments),
         "problems": {
             name: run_problem(name, args.quick, args.repeats, only, budget)
             for name in args.problems.split(",")
