@@ -23,7 +23,7 @@ def _build_parser():
         "--solver",
         choices=["auto", "newton", "lbfgs", "sgd", "gd"],
         default="auto",
-        help="default 'auto': newton up to 1000 features, lbfgs above",
+        help="default 'auto': newton up to 200 features, lbfgs above",
     )
     train.add_argument(
         "--max-iter", type=int, default=100, help="maximum iterations or epochs (default 100)"

@@ -24,9 +24,11 @@ from .solvers.sgd import SGDProgress, sgd
 
 SOLVERS = ("auto", "newton", "lbfgs", "sgd", "gd")
 # 'auto' takes 'newton' up to this many features and 'lbfgs' above: the Newton iteration's
-# Hessian sample costs O(rows d^2). Measured (bench/RESULTS.md, bench.auto_rule, float64, C=1):
-# newton is faster at 100k x 1000 (4.7 s against 7.2 s), lbfgs at 50k x 2000 (6.4 s against 19 s).
-AUTO_NEWTON_MAX_FEATURES = 1000
+# Hessian sample costs O(rows d^2), while lbfgs in standardised coordinates takes about 8
+# iterations. Measured (bench/RESULTS.md, float64, C=1, tol=1e-4): newton is faster at 100k x 100
+# (0.14 s against 0.19 s) and 1M x 100 (0.62 s against 0.83 s), lbfgs at 100k x 300 (0.32 s
+# against 0.94 s) and 100k x 1000 (0.87 s against 5.3 s).
+AUTO_NEWTON_MAX_FEATURES = 200
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -44,10 +46,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     solver : {'auto', 'newton', 'lbfgs', 'sgd', 'gd'}, default='auto'
         'newton': Newton's method with the exact gradient (one fused pass per iteration) and a
         Hessian from a sample of at most max(16384, 32 (d + 1)) rows. 'lbfgs': scipy's L-BFGS-B
-        on the fused loss-and-gradient pass. 'sgd': per-sample stochastic gradient descent,
-        Hogwild when n_jobs > 1. 'gd': full-batch gradient descent, the seed's method. 'auto'
-        picks 'newton' up to AUTO_NEWTON_MAX_FEATURES (1000) features and 'lbfgs' above, by the
-        measurements in bench/RESULTS.md (`python -m bench.auto_rule`).
+        on the fused loss-and-gradient pass, in standardised coordinates. 'sgd': per-sample
+        stochastic gradient descent, Hogwild when n_jobs > 1. 'gd': full-batch gradient
+        descent, the seed's method. 'auto' picks 'newton' up to AUTO_NEWTON_MAX_FEATURES (200)
+        features and 'lbfgs' above, by the measurements in bench/RESULTS.md.
     learning_rate : 'auto', float or one of 'constant', 'optimal', 'invscaling', 'adaptive'
         'gd': 'auto' (a step from the curvature bound with backtracking, so the objective never
         increases) or a float, the step applied to the mean-form gradient dJ/dtheta / sum(s).
