@@ -36,6 +36,7 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
 from . import peers, targets
 from ._machine import describe, stream_sum
+from ._results import finished, ratio_to_best_peer
 from .isolated_fit import READY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,19 +151,6 @@ def _timed(fn, *args):
     start = time.perf_counter()
     fn(*args)
     return time.perf_counter() - start
-
-
-def finished(solvers):
-    """The solvers that finished (not stopped by the budget, not crashed), fastest first."""
-    done = [(s, r) for s, r in solvers.items() if "seconds" in r]
-    return dict(sorted(done, key=lambda item: item[1]["seconds"]))
-
-
-def ratio_to_best_peer(solvers):
-    done = finished(solvers)
-    peer_times = [r["seconds"] for s, r in done.items() if not s.startswith("fastlogreg")]
-    best = min(peer_times) if peer_times else None
-    return {s: (r["seconds"] / best if best else None) for s, r in done.items()}
 
 
 def markdown(results):

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from ._figures import pyplot, save
-from .compare import finished, ratio_to_best_peer
+from ._results import finished, ratio_to_best_peer
 
 ROOT = Path(__file__).resolve().parents[1]
 

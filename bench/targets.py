@@ -20,6 +20,7 @@ from pathlib import Path
 from sklearn.exceptions import ConvergenceWarning
 
 from . import epoch, sgd
+from ._results import fastest_peer, finished
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
 from synthetic import make_problem
@@ -32,14 +33,12 @@ def _verdict(met):
 
 
 def time_to_optimum(problem):
-    """(ratio, gap, line) of fastlogreg's default against the fastest peer, or None."""
-    done = {s: r for s, r in problem["solvers"].items() if "seconds" in r}
-    peers = [r["seconds"] for s, r in done.items() if not s.startswith("fastlogreg")]
-    ours = done.get("fastlogreg auto")
-    if not peers or ours is None:
+    """(ratio, gap, peer's name) of fastlogreg's default against the fastest peer, or None."""
+    ours = finished(problem["solvers"]).get("fastlogreg auto")
+    best = fastest_peer(problem["solvers"])
+    if ours is None or best is None:
         return None
-    best = min((r["seconds"], s) for s, r in done.items() if not s.startswith("fastlogreg"))
-    return ours["seconds"] / best[0], ours["gap"], best[1]
+    return ours["seconds"] / best[1]["seconds"], ours["gap"], best[0]
 
 
 def report(results, rows=ROWS, repeats=15):

@@ -1,0 +1,22 @@
+"""Reading a comparison's rows: which solvers finished, and how each compares with the fastest
+peer (shared by bench.compare, bench.plots and bench.targets)."""
+
+
+def finished(solvers):
+    """The solvers that finished (not stopped by the budget, not crashed), fastest first."""
+    done = [(s, r) for s, r in solvers.items() if "seconds" in r]
+    return dict(sorted(done, key=lambda item: item[1]["seconds"]))
+
+
+def fastest_peer(solvers):
+    """(name, result) of the fastest finished solver that is not fastlogreg's, or None."""
+    peers = [(s, r) for s, r in finished(solvers).items() if not s.startswith("fastlogreg")]
+    return peers[0] if peers else None
+
+
+def ratio_to_best_peer(solvers):
+    best = fastest_peer(solvers)
+    return {
+        s: (r["seconds"] / best[1]["seconds"] if best else None)
+        for s, r in finished(solvers).items()
+    }
