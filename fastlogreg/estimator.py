@@ -268,8 +268,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise FloatingPointError("the fit produced non-finite coefficients; rescale X")
         if not result.converged:
             warnings.warn(
-                f"fastlogreg {solver} did not converge: {result.message}. Increase max_iter, "
-                "standardise the columns of X, or loosen tol.",
+                f"fastlogreg {solver} did not converge: {result.message}.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

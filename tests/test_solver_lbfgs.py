@@ -8,38 +8,59 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
 from fastlogreg.objective import LogisticObjective
 from fastlogreg.solvers import lbfgs
-from fastlogreg.solvers.lbfgs import _Standardised, column_scaling
+from fastlogreg.solvers.lbfgs import Preconditioned, preconditioner
 
 
-def test_column_scaling_centres_and_scales_and_keeps_constant_columns():
+def test_preconditioner_centres_scales_and_leaves_constant_columns_uncentred():
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((5000, 4)) * [1e-3, 1.0, 1e3, 0.0] + [5.0, -2.0, 0.0, 7.0]
-    means, spreads = column_scaling(X, fit_intercept=True)
-    np.testing.assert_allclose(means, X.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(spreads[:3], X[:, :3].std(axis=0), rtol=1e-12)
-    assert spreads[3] == 1.0  # a constant column is left as it is
-    means, spreads = column_scaling(X, fit_intercept=False)
-    assert not means.any()  # nothing could absorb a shift
-    np.testing.assert_allclose(spreads, np.sqrt(np.mean(X * X, axis=0)), rtol=1e-12)
+    n = 5000
+    X = rng.standard_normal((n, 6)) * [1e-3, 1.0, 1e3, 0.0, 0.0, 0.0] + [5.0, -2.0, 0, 7, 0.1, 0]
+    X[:, 4] = 0.1  # the constant whose sample spread is rounding residue, not 0 (issue 8)
+    s = np.ones(n)
+    l2_term = 4.0 / (2.0 * n)  # l2 / (INTERCEPT_CURVATURE sum(s)) at C = 2
+    centres, scales = preconditioner(LogisticObjective(X, np.zeros(n), s, C=2.0))
+    np.testing.assert_allclose(centres[:3], X[:, :3].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(scales[:3], np.sqrt(X[:, :3].var(axis=0) + l2_term), rtol=1e-12)
+    # constant columns: not centred, scaled by their root mean square and the penalty
+    np.testing.assert_array_equal(centres[3:], 0.0)
+    np.testing.assert_allclose(scales[3:], np.sqrt(np.array([49.0, 0.01, 0.0]) + l2_term), rtol=1e-12)
+    # without a penalty an all-zero column keeps scale 1
+    _, scales = preconditioner(LogisticObjective(X, np.zeros(n), s, C=np.inf))
+    assert scales[5] == 1.0
+    # without an intercept nothing could absorb a shift
+    centres, scales = preconditioner(
+        LogisticObjective(X, np.zeros(n), s, C=np.inf, fit_intercept=False)
+    )
+    assert not centres.any()
+    np.testing.assert_allclose(scales[:5], np.sqrt(np.mean(X[:, :5] ** 2, axis=0)), rtol=1e-12)
+
+
+def test_preconditioner_weights_the_rows_by_s():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 2)) + [0.0, 3.0]
+    s = rng.uniform(0, 2, 400)
+    centres, scales = preconditioner(LogisticObjective(X, np.zeros(400), s, C=np.inf))
+    mean = s @ X / s.sum()
+    np.testing.assert_allclose(centres, mean, rtol=1e-12)
+    np.testing.assert_allclose(scales, np.sqrt(s @ (X - mean) ** 2 / s.sum()), rtol=1e-12)
 
 
 def test_the_change_of_variables_is_exact_and_its_gradient_the_chain_rule(correlated):
     X, y = correlated
     X = X * np.geomspace(1e-2, 1e2, X.shape[1]) + 3.0
     objective = LogisticObjective(X, y, np.ones(y.shape[0]), C=2.0)
-    problem = _Standardised(objective, *column_scaling(X, True))
+    coordinates = Preconditioned(*preconditioner(objective))
     theta = np.random.default_rng(1).standard_normal(X.shape[1] + 1) * 0.01
-    u = problem.to_u(theta)
-    np.testing.assert_allclose(problem.to_theta(u), theta, rtol=1e-12, atol=1e-15)
-    loss, grad_u = problem.loss_gradient(u)
-    assert loss == objective.loss(theta)
+    u = coordinates.to_u(theta)
+    np.testing.assert_allclose(coordinates.to_theta(u), theta, rtol=1e-12, atol=1e-15)
+
+    def loss_u(u):
+        return objective.loss(coordinates.to_theta(u))
+
+    grad_u = coordinates.gradient_u(objective.loss_gradient(coordinates.to_theta(u))[1])
     step = 1e-6 * np.maximum(1.0, np.abs(u))
-    numeric = [
-        (problem.loss_gradient(u + e)[0] - problem.loss_gradient(u - e)[0]) / (2 * e[j])
-        for j, e in enumerate(np.diag(step))
-    ]
+    numeric = [(loss_u(u + e) - loss_u(u - e)) / (2 * e[j]) for j, e in enumerate(np.diag(step))]
     np.testing.assert_allclose(grad_u, numeric, rtol=1e-5, atol=1e-9)
-    np.testing.assert_array_equal(problem.gradient_at(u), objective.loss_gradient(theta)[1])
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..exceptions import DivergenceError
 from ._line_search import accept_step
+from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
 
 STEP_GROWTH = 1.25
 MIN_STEP_SHRINK = 2.0**-40  # give up when the step is this small relative to the initial one
@@ -46,7 +48,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     loss, grad, theta_next = objective.gd_epoch(theta, step)
     step_next = step  # the step that produced theta_next from theta
     if not np.isfinite(loss):
-        raise FloatingPointError(
+        raise DivergenceError(
             "the objective is not finite at the starting point; check the warm-start "
             "coefficients or rescale X"
         )
@@ -55,17 +57,18 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     n_iter = 1
     message = ""
     converged = max_abs(grad) <= tol
+    stall = RoundingStall(objective)
     while not converged and n_iter < max_iter:
         step_after = step_next * STEP_GROWTH if adaptive else step_next
         new_loss, new_grad, theta_after = objective.gd_epoch(theta_next, step_after)
         n_iter += 1
         finite = np.isfinite(new_loss) and np.isfinite(theta_after).all()
         if not adaptive and (not finite or new_loss > BLOWUP_FACTOR * start_loss):
-            raise FloatingPointError(
+            raise DivergenceError(
                 f"gradient descent diverged at epoch {n_iter}: the objective went from "
                 f"{start_loss:.6g} to {new_loss:.6g} with learning_rate={learning_rate!r}. "
-                "Use a smaller learning_rate, learning_rate='auto', or standardise the columns "
-                "of X (e.g. sklearn.preprocessing.StandardScaler)."
+                "Use a smaller learning_rate or learning_rate='auto', or standardise the "
+                "columns of X (e.g. sklearn.preprocessing.StandardScaler)."
             )
         slopes = -(grad @ grad), -(new_grad @ grad)  # along -grad, at theta and theta_next
         if adaptive and not (finite and accept_step(loss, new_loss, *slopes)):
@@ -73,17 +76,21 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
             theta_next = theta - step_next * grad
             history.append(loss)
             if step_next < min_step:
-                message = "the line search could not lower the objective any further"
+                message = stopped_message(objective, theta, grad, tol)
                 break
             continue
+        stalled = stall.update(loss, new_loss, theta_next, new_grad)
         theta, loss, grad = theta_next, new_loss, new_grad
         theta_next, step_next = theta_after, step_after
         history.append(loss)
         converged = max_abs(grad) <= tol
         if verbose:
             print_progress("epoch", n_iter, loss, grad, step_next)
+        if stalled and not converged:
+            message = rounding_message(grad, tol)
+            break
     if not converged and not message:
-        message = f"reached max_iter={max_iter} epochs with max|grad| = {max_abs(grad):.3g} > tol"
+        message = max_iter_message(max_iter, "epochs", grad, tol)
     return SolverResult(theta, n_iter, converged, history, message)
 
 
@@ -92,7 +99,3 @@ def print_progress(kind, n_iter, loss, grad, step):
     print(
         f"{kind} {n_iter:5d}  objective {loss:.12g}  max|grad| {max_abs(grad):.3g}  step {step:.3g}"
     )
-
-
-def max_abs(v):
-    return float(np.max(np.abs(v)))

@@ -1,119 +1,164 @@
-"""L-BFGS: scipy's L-BFGS-B driven by the fused kernel, one read of X per evaluation of the
-objective and its gradient (scikit-learn's lbfgs path reads X twice per evaluation).
+"""L-BFGS on the fused loss-and-gradient pass: one read of X per evaluation (scikit-learn's lbfgs
+path reads X twice per evaluation).
 
-L-BFGS runs in standardised coordinates: with a column's mean m_j and spread s_j (from a
-strided sample of rows), w_j = v_j / s_j and b = c - sum_j m_j v_j / s_j, so the score is
-sum_j v_j (x_j - m_j) / s_j + c and the optimiser sees centred columns of unit spread. The
-objective, its penalty and the stopping test stay those of (w, b): only the path changes. On
-columns of different scales this cuts the iterations severalfold (glum standardises its columns
-for the same reason).
+The method is the textbook one (Nocedal and Wright, Numerical Optimization, 2nd ed.: the
+two-loop recursion, Algorithm 7.4, with MEMORY pairs and the initial scaling of eq. 7.20), with
+a Wolfe line search (`_line_search.wolfe_search`) whose approximate Wolfe test lets it keep
+converging where the objective is flat to rounding: scipy's L-BFGS-B judges steps by objective
+values only, and stopped there ("ABNORMAL") with the gradient still above tol.
+
+It runs in preconditioned coordinates u = (v, c): w_j = v_j / r_j and b = c - sum_j m_j w_j, so
+that the score is sum_j v_j (x_j - m_j) / r_j + c. `preconditioner` picks m_j (the column's
+mean, where centring is numerically safe) and r_j so that the diagonal of the mean-form Hessian
+in u, data term plus penalty, is about that of the intercept (glum standardises its columns for
+the same reason; the penalty term keeps strong penalties on small columns well conditioned). The
+objective, its penalty and the stopping test stay those of (w, b): only the path changes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
-from .gd import SolverResult, max_abs
+from ..exceptions import DivergenceError
+from ._line_search import wolfe_search
+from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
+from .gd import SolverResult, print_progress
 
-# the column means and spreads come from a strided sample of this many rows, at most this many
-# bytes as float64 (a preconditioner needs no more precision than that)
-SCALING_ROWS = 16_384
-SCALING_BYTES = 16 * 2**20
-
-
-def column_scaling(X, fit_intercept):
-    """(means, spreads) of X's columns from every k-th row. Without an intercept nothing can
-    absorb a shift, so the means are 0 and the spreads root mean squares. A column whose spread
-    is 0 (constant, or all zero) keeps spread 1."""
-    rows = max(256, min(SCALING_ROWS, SCALING_BYTES // (8 * X.shape[1])))
-    sample = np.asarray(X[:: max(1, X.shape[0] // rows)], dtype=np.float64)
-    if fit_intercept:
-        means = sample.mean(axis=0)
-        spreads = sample.std(axis=0)
-    else:
-        means = np.zeros(X.shape[1])
-        spreads = np.sqrt(np.mean(sample * sample, axis=0))
-    tiny = np.finfo(np.float64).eps * np.maximum(np.abs(means), 1e-300)
-    spreads[~(spreads > tiny)] = 1.0
-    return means, spreads
+MEMORY = 10  # (s, y) pairs kept, scipy's default
+# Centring column j turns its gradient into (dJ/dw_j - m_j dJ/db) / r_j, which loses about
+# log10(|m_j| / spread_j) digits to cancellation. A column whose spread is below this fraction
+# of its mean (a constant column's spread is rounding residue, ~1e-16 |m_j|) is left uncentred.
+MIN_RELATIVE_SPREAD = 1e-6
+INTERCEPT_CURVATURE = 0.25  # a(1 - a) <= 1/4: the data term's curvature per unit second moment
 
 
-class _Standardised:
-    """The objective seen in the standardised coordinates u = (v, c). It keeps its last
-    evaluation, so that the stopping test can use the gradient in (w, b) and the first
-    evaluation of L-BFGS-B, at the point the start test already evaluated, reads X no second
-    time."""
+def preconditioner(objective):
+    """(centres m, scales r), each of length d, from the objective's row sample, weighted by s.
 
-    def __init__(self, objective, means, spreads):
-        self.objective, self.means, self.spreads = objective, means, spreads
-        self.last = None  # (u, loss, gradient in u, gradient in (w, b))
+    r_j^2 = E_s[(x_j - m_j)^2] + l2 / (INTERCEPT_CURVATURE sum(s)): the diagonal of the
+    mean-form Hessian for w_j, data term (at most 1/4 of the second moment) plus penalty,
+    divided by the intercept's 1/4. m_j is the weighted mean when the intercept is fitted and the
+    column's spread exceeds MIN_RELATIVE_SPREAD |mean|, else 0 (nothing else can absorb a shift,
+    or centring would cost more digits than it gains). A column with r_j = 0 (all zero, no
+    penalty) keeps r_j = 1."""
+    sample, weights = objective.row_sample()
+    means = weights @ sample
+    spreads = np.sqrt(np.maximum(weights @ (sample - means) ** 2, 0.0))
+    centre = objective.fit_intercept & (spreads > MIN_RELATIVE_SPREAD * np.abs(means))
+    centres = np.where(centre, means, 0.0)
+    second_moments = np.where(centre, spreads**2, weights @ sample**2)
+    scales = np.sqrt(second_moments + objective.l2 * objective.scale / INTERCEPT_CURVATURE)
+    scales[~(scales > 0)] = 1.0
+    return centres, scales
+
+
+class Preconditioned:
+    """The change of variables theta = (w, b) <-> u = (v, c) and the gradient's chain rule."""
+
+    def __init__(self, centres, scales):
+        self.centres, self.scales = centres, scales
 
     def to_theta(self, u):
-        w = u[:-1] / self.spreads
-        return np.append(w, u[-1] - self.means @ w)
+        w = u[:-1] / self.scales
+        return np.append(w, u[-1] - self.centres @ w)
 
     def to_u(self, theta):
         w = theta[:-1]
-        return np.append(w * self.spreads, theta[-1] + self.means @ w)
+        return np.append(w * self.scales, theta[-1] + self.centres @ w)
 
-    def _evaluate(self, u):
-        if self.last is None or not np.array_equal(u, self.last[0]):
-            loss, grad = self.objective.loss_gradient(self.to_theta(u))
-            grad_u = np.empty_like(grad)
-            grad_u[:-1] = (grad[:-1] - self.means * grad[-1]) / self.spreads
-            grad_u[-1] = grad[-1]
-            self.last = (u.copy(), loss, grad_u, grad)
-        return self.last
-
-    def loss_gradient(self, u):
-        _, loss, grad_u, _ = self._evaluate(u)
-        return loss, grad_u.copy()
-
-    def gradient_at(self, u):
-        """The gradient in (w, b) at u."""
-        return self._evaluate(u)[3]
+    def gradient_u(self, grad):
+        """dJ/du from dJ/dtheta."""
+        grad_u = np.empty_like(grad)
+        grad_u[:-1] = (grad[:-1] - self.centres * grad[-1]) / self.scales
+        grad_u[-1] = grad[-1]
+        return grad_u
 
 
 def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
     """Minimise the mean-form objective from theta0 with scikit-learn's lbfgs stopping rule:
-    stop when max_j |dJ/dtheta_j| <= tol (the gradient in (w, b), not in the standardised
-    coordinates) or after max_iter iterations (each may evaluate J more than once). loss_history
-    holds J after every iteration."""
-    problem = _Standardised(objective, *column_scaling(objective.X, objective.fit_intercept))
-    history = []
-    reached_tol = []
-
-    def record(intermediate_result):
-        history.append(float(intermediate_result.fun))
-        if verbose:
-            print(f"iteration {len(history):5d}  objective {intermediate_result.fun:.10g}")
-        if max_abs(problem.gradient_at(intermediate_result.x)) <= tol:
-            reached_tol.append(True)
-            raise StopIteration
-
+    stop when max_j |dJ/dtheta_j| <= tol (the gradient in (w, b), not in the preconditioned
+    coordinates), after max_iter iterations, or when the line search finds no step that lowers
+    J (each iteration evaluates J at most MAX_EVALUATIONS times, so max_iter also bounds the
+    passes over X). Only the gradient test counts as converged. loss_history holds J after
+    every iteration."""
     theta0 = np.array(theta0, dtype=np.float64)
-    u0 = problem.to_u(theta0)
-    if max_abs(problem.gradient_at(u0)) <= tol:  # converged at the start: no iteration
-        return SolverResult(theta0, 0, True, [float(problem.loss_gradient(u0)[0])], "")
-    result = minimize(
-        problem.loss_gradient,
-        u0,
-        method="L-BFGS-B",
-        jac=True,
-        callback=record,
-        options={
-            "maxiter": max_iter,
-            "maxls": 50,
-            "gtol": 0.0,  # the stopping test on the (w, b) gradient is record's
-            "ftol": 64 * np.finfo(float).eps,
-        },
-    )
+    loss, grad = objective.loss_gradient(theta0)  # first: it names NaN or inf in X
+    if not np.isfinite(loss):
+        raise DivergenceError(
+            "the objective is not finite at the starting point; check the warm-start "
+            "coefficients or rescale X"
+        )
+    if max_abs(grad) <= tol:  # converged at the start: no iteration
+        return SolverResult(theta0, 0, True, [loss], "")
+    coordinates = Preconditioned(*preconditioner(objective))
+    u = coordinates.to_u(theta0)
+    grad_u = coordinates.gradient_u(grad)
+
+    def evaluate(t):
+        trial = u + t * direction
+        theta = coordinates.to_theta(trial)
+        new_loss, new_grad = objective.loss_gradient(theta)
+        new_grad_u = coordinates.gradient_u(new_grad)
+        return new_loss, float(new_grad_u @ direction), (trial, theta, new_grad, new_grad_u)
+
+    pairs = []  # (s, y, 1 / y.s), oldest first
+    history = []
+    stall = RoundingStall(objective)
+    theta = theta0
+    message = ""
+    converged = False
+    while len(history) < max_iter:
+        direction = -_two_loop(grad_u, pairs)
+        slope = float(grad_u @ direction)
+        if not slope < 0:  # rounding broke the descent property: restart from the gradient
+            pairs.clear()
+            direction = -grad_u
+            slope = -float(grad_u @ grad_u)
+        # without pairs, the Newton step for the preconditioned Hessian's diagonal, which is
+        # at most about INTERCEPT_CURVATURE
+        first = 1.0 if pairs else 1.0 / INTERCEPT_CURVATURE
+        t, new_loss, _, found, _ = wolfe_search(evaluate, loss, slope, first)
+        if found is None:
+            message = stopped_message(objective, theta, grad, tol)
+            break
+        new_u, theta, grad, new_grad_u = found
+        step, change = new_u - u, new_grad_u - grad_u
+        curvature = float(step @ change)
+        if curvature > np.finfo(float).eps * float(change @ change):  # keep H positive definite
+            pairs.append((step, change, 1.0 / curvature))
+            if len(pairs) > MEMORY:
+                pairs.pop(0)
+        stalled = stall.update(loss, new_loss, theta, grad)
+        u, loss, grad_u = new_u, new_loss, new_grad_u
+        history.append(loss)
+        if verbose:
+            print_progress("iteration", len(history), loss, grad, t)
+        converged = max_abs(grad) <= tol
+        if converged or stalled:
+            message = "" if converged else rounding_message(grad, tol)
+            break
     if not history:
-        history.append(float(result.fun))
-    theta = problem.to_theta(result.x)
+        history.append(loss)
+    if not converged and not message:
+        message = max_iter_message(max_iter, "iterations", grad, tol)
     if not objective.fit_intercept:
+        theta = theta.copy()
         theta[-1] = 0.0
-    converged = bool(reached_tol) or bool(result.success)
-    message = "" if converged else f"L-BFGS-B stopped: {result.message}"
     return SolverResult(theta, len(history), converged, history, message)
+
+
+def _two_loop(grad, pairs):
+    """H grad for the L-BFGS inverse-Hessian approximation H of the stored pairs, with
+    H0 = (s.y / y.y) I from the newest pair (Nocedal and Wright, Algorithm 7.4)."""
+    q = grad.copy()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        a = rho * float(s @ q)
+        q -= a * y
+        alphas.append(a)
+    if pairs:
+        s, y, rho = pairs[-1]
+        q *= 1.0 / (rho * float(y @ y))
+    for (s, y, rho), a in zip(pairs, reversed(alphas), strict=True):
+        q += (a - rho * float(y @ q)) * s
+    return q

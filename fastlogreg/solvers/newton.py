@@ -14,9 +14,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from ..exceptions import DivergenceError
 from ..kernels.hessian import hessian_sum
 from ._line_search import accept_step
-from .gd import SolverResult, max_abs, print_progress
+from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
+from .gd import SolverResult, print_progress
 
 HESSIAN_ROWS = 16_384  # rows in the Hessian sample, at least ...
 ROWS_PER_PARAMETER = 32  # ... this many per parameter, so it stays well conditioned
@@ -72,7 +74,7 @@ def newton(
     theta = np.array(theta0, dtype=np.float64)
     loss, grad = objective.loss_gradient(theta)
     if not np.isfinite(loss):
-        raise FloatingPointError(
+        raise DivergenceError(
             "the objective is not finite at the starting point; check the warm-start "
             "coefficients or rescale X"
         )
@@ -80,6 +82,7 @@ def newton(
     n_iter = 0
     message = ""
     converged = max_abs(grad) <= tol
+    stall = RoundingStall(objective)
     while not converged and n_iter < max_iter:
         direction = np.zeros_like(theta)
         direction[:n_free] = -_solve(hessian(theta), grad[:n_free])
@@ -94,18 +97,22 @@ def newton(
                 break
             step *= 0.5
         else:
-            message = "the line search could not lower the objective any further"
+            message = stopped_message(objective, theta, grad, tol)
             break
+        stalled = stall.update(loss, new_loss, trial, new_grad)
         theta, loss, grad = trial, new_loss, new_grad
         n_iter += 1
         history.append(loss)
         converged = max_abs(grad) <= tol
         if verbose:
             print_progress("iteration", n_iter, loss, grad, step)
+        if stalled and not converged:
+            message = rounding_message(grad, tol)
+            break
     if not history:
         history.append(loss)
     if not converged and not message:
-        message = f"reached max_iter={max_iter} iterations with max|grad| = {max_abs(grad):.3g}"
+        message = max_iter_message(max_iter, "iterations", grad, tol)
     return SolverResult(theta, n_iter, converged, history, message)
 
 

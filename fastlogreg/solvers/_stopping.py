@@ -1,0 +1,86 @@
+"""Why a solver stopped short of its tolerance, in the words the user sees.
+
+Every batch solver stops on one test, max_j |dJ/dtheta_j| <= tol on the gradient of the
+mean-form objective in (w, b), and only that test counts as converged. Each other way to stop
+says how far the model is (the gradient it reached) and what would help.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._line_search import ROUNDING_SLACK
+
+# this many iterations in a row that neither lowered J beyond rounding nor brought the gradient
+# nearer tol (by the factor below), with the gradient within FLOOR_FACTOR of the objective's
+# gradient_rounding_level, mean tol lies below what the float64 sums resolve
+STALL_ITERATIONS = 20
+PROGRESS_FACTOR = 0.9
+FLOOR_FACTOR = 10.0
+
+
+def max_iter_message(max_iter, unit, grad, tol):
+    return (
+        f"reached max_iter={max_iter} {unit} with max|grad| = {max_abs(grad):.3g} > "
+        f"tol = {tol:.3g}. Increase max_iter, standardise the columns of X (e.g. "
+        "sklearn.preprocessing.StandardScaler), or loosen tol"
+    )
+
+
+def no_step_message(grad, tol):
+    return (
+        f"the line search found no step that lowers the objective, at max|grad| = "
+        f"{max_abs(grad):.3g} > tol = {tol:.3g}. Standardise the columns of X (e.g. "
+        "sklearn.preprocessing.StandardScaler) or loosen tol"
+    )
+
+
+def rounding_message(grad, tol):
+    return (
+        f"the objective stopped changing in double precision at max|grad| = "
+        f"{max_abs(grad):.3g} > tol = {tol:.3g}: neither its values nor its slopes can tell a "
+        "better point, so the model is at the optimum as far as float64 resolves it on this "
+        f"data. A tol below that cannot be met: use tol >= {2 * max_abs(grad):.1g}"
+    )
+
+
+def at_rounding_floor(objective, theta, grad):
+    """Whether max|grad| at theta is within FLOOR_FACTOR of what rounding alone produces."""
+    return max_abs(grad) <= FLOOR_FACTOR * objective.gradient_rounding_level(theta, grad)
+
+
+def stopped_message(objective, theta, grad, tol):
+    """Why a line search found no step: the rounding floor, or something else."""
+    if at_rounding_floor(objective, theta, grad):
+        return rounding_message(grad, tol)
+    return no_step_message(grad, tol)
+
+
+class RoundingStall:
+    """Feed it every iteration's (J before, J after, theta, gradient after); it answers True
+    once STALL_ITERATIONS iterations in a row changed J by no more than ROUNDING_SLACK
+    (relative) without lowering max|grad| below PROGRESS_FACTOR times its best value so far,
+    and the gradient is at the rounding floor (else it starts counting again: a slow stretch
+    is not a floor)."""
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.best = float("inf")
+        self.count = 0
+
+    def update(self, loss_before, loss, theta, grad):
+        g = max_abs(grad)
+        if g < PROGRESS_FACTOR * self.best:
+            self.best, self.count = g, 0
+        elif abs(loss - loss_before) <= ROUNDING_SLACK * abs(loss_before):
+            self.count += 1
+        else:
+            self.count = 0
+        if self.count < STALL_ITERATIONS:
+            return False
+        self.count = 0
+        return at_rounding_floor(self.objective, theta, grad)
+
+
+def max_abs(v):
+    return float(np.max(np.abs(v)))
