@@ -92,7 +92,7 @@ def test_sgd_epoch_one_thread(benchmark, data):
     X, y, s, _ = data
     n_blocks = (ROWS + sgd_kernels.BLOCK_ROWS - 1) // sgd_kernels.BLOCK_ROWS
     order = np.random.default_rng(0).permutation(n_blocks)
-    params = np.array([sgd_kernels.CONSTANT, 1e-4, 1e-6, 0.5, 0.0, np.inf, 1.0])
+    params = np.array([sgd_kernels.CONSTANT, 1e-4, 1e-6, 0.5, 0.0, np.inf, 1.0, 0.0])
     v, avg, state = np.zeros(COLS), np.zeros(COLS), np.array([1.0, 0.0, 0.0, 0.0, 0.0])
     run = (X, y, s, order, True, 0, v, state, avg, params, 1)
     sgd_kernels.sgd_epoch(*run)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 
 from . import _validation as V
 from ._config import thread_limit
+from .exceptions import DivergenceError
 from .kernels.dense import decision_scores
 from .objective import LogisticObjective, to_sum_form
 from .solvers import gradient_descent, lbfgs, newton
@@ -153,11 +154,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             s = self._weights(sample_weight, y, y01, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
             solver = self._pick_solver(X)
+            objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
             if solver == "sgd":
                 progress = SGDProgress.start(theta0)
-                result = self._run_sgd(X, y01, s, progress, n_threads, self.max_iter, self.tol)
+                result = self._run_sgd(objective, progress, n_threads, self.max_iter, self.tol)
             else:
-                objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
                 result = self._run_batch_solver(solver, objective, theta0)
                 progress = None
         self._store(result, solver, classes, X, s, feature_names)
@@ -199,7 +200,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 if fitted:
                     theta0[:-1], theta0[-1] = self.coef_[0], self.intercept_[0]
                 progress = SGDProgress.start(theta0)
-            result = self._run_sgd(X, y01, s, progress, n_threads, 1, None)
+            objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
+            result = self._run_sgd(objective, progress, n_threads, 1, None, check=False)
         self._store(result, "sgd", classes, X, s, feature_names)
         self._sgd_progress = progress
         return self
@@ -236,16 +238,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return lbfgs(objective, theta0, **common)
         return gradient_descent(objective, theta0, learning_rate=self.learning_rate, **common)
 
-    def _run_sgd(self, X, y01, s, progress, n_threads, max_iter, tol):
+    def _run_sgd(self, objective, progress, n_threads, max_iter, tol, check=True):
         learning_rate, eta0 = self.learning_rate, self.eta0
         if not isinstance(learning_rate, str):  # a float: a constant step of that size
             learning_rate, eta0 = "constant", float(learning_rate)
         return sgd(
-            X,
-            y01,
-            s,
-            C=self.C,
-            fit_intercept=self.fit_intercept,
+            objective,
             progress=progress,
             learning_rate=learning_rate,
             eta0=eta0,
@@ -260,12 +258,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # (bench/RESULTS.md) and it is not reproducible
             n_threads=1 if self.n_jobs is None else n_threads,
             verbose=self.verbose,
+            check=check,
         )
 
     def _store(self, result, solver, classes, X, s, feature_names):
         """Check the result, warn if it did not converge, then set the fitted attributes."""
         if not np.isfinite(result.theta).all():  # the solver raises first; never return NaN
-            raise FloatingPointError("the fit produced non-finite coefficients; rescale X")
+            raise DivergenceError("the fit produced non-finite coefficients; rescale X")
         if not result.converged:
             warnings.warn(
                 f"fastlogreg {solver} did not converge: {result.message}.",

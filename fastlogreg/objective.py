@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import expit
 
 from . import _validation as V
 from .kernels import dense
@@ -56,6 +57,7 @@ class LogisticObjective:
         self._gd_epoch = dense.gd_epoch_serial if serial else dense.gd_epoch
         self._x_checked = False
         self._sample = None
+        self._mean_sq_norm = None
 
     def _check_x_once(self, *results):
         """After the first pass over X: if its results are not finite, look for NaN or inf in X
@@ -79,6 +81,25 @@ class LogisticObjective:
                 weights = np.ones(sample.shape[0])
             self._sample = sample, weights / weights.sum()
         return self._sample
+
+    def sample_hessp(self, theta):
+        """(hessp, diagonal) of the mean-form Hessian at theta estimated on row_sample():
+        hessp(v) = H v for v of length d + 1 and diagonal = diag(H), with
+        H = sum_i q_i a_i (1 - a_i) x~_i x~_i^T + l2 / sum(s) (not on the intercept), q the
+        sample's normalised weights. Without a fitted intercept its row and column are the
+        identity's, so the intercept stays where it is."""
+        rows, weights = self.row_sample()
+        z = rows @ theta[:-1] + theta[-1]
+        h = weights * expit(z) * expit(-z)  # a (1 - a) without cancellation
+        l2 = self.l2 * self.scale
+        fit_intercept = self.fit_intercept
+
+        def hessp(v):
+            t = h * (rows @ v[:-1] + (v[-1] if fit_intercept else 0.0))
+            return np.append(rows.T @ t + l2 * v[:-1], t.sum() if fit_intercept else v[-1])
+
+        diagonal = np.append(h @ rows**2 + l2, h.sum() if fit_intercept else 1.0)
+        return hessp, diagonal
 
     def gradient_rounding_level(self, theta, grad):
         """About how much of max_j |dJ/dtheta_j| at theta (mean form; grad is the gradient
@@ -138,14 +159,22 @@ class LogisticObjective:
             "sklearn.preprocessing.StandardScaler"
         )
 
+    def mean_sq_norm(self):
+        """The weighted mean of the squared row norms ||x~_i||^2 (x~ = x with a 1 appended
+        when the intercept is fitted), sum_i s_i ||x~_i||^2 / sum(s). One read of X, the first
+        time; raises the overflow ValueError when a row's squared norm is not finite."""
+        if self._mean_sq_norm is None:
+            sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
+            self._check_x_once(sq)
+            if not np.isfinite(sq):
+                raise self.overflow_error()
+            if self.fit_intercept:
+                sq += self.weight_sum
+            self._mean_sq_norm = sq * self.scale
+        return self._mean_sq_norm
+
     def lipschitz_bound(self):
         """Upper bound on the curvature of the mean-form objective: the loss Hessian is
         X~^T diag(s a(1-a)) X~ / sum(s) with a(1-a) <= 1/4, whose largest eigenvalue is at most
-        its trace (X~ = X with a column of ones when the intercept is fitted). One read of X."""
-        sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
-        self._check_x_once(sq)
-        if not np.isfinite(sq):
-            raise self.overflow_error()
-        if self.fit_intercept:
-            sq += self.weight_sum
-        return 0.25 * sq * self.scale + self.l2 * self.scale
+        its trace, mean_sq_norm() / 4; the penalty adds l2 / sum(s)."""
+        return 0.25 * self.mean_sq_norm() + self.l2 * self.scale

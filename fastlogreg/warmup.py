@@ -36,7 +36,7 @@ def warmup(dtypes=(np.float64, np.float32), n_jobs=None, readonly=True):
                 dense.weighted_sq_norm_sum(X, s, n_threads)
                 dense.first_nonfinite_row(X, n_threads)
                 state = np.array([1.0, 0.0, 0.0, 0.0, 0.0])
-                params = np.array([0.0, 0.01, 0.0, 0.5, 0.0, 0.0, 1.0])
+                params = np.array([0.0, 0.01, 0.0, 0.5, 0.0, 0.0, 1.0, 0.0])
                 order = np.zeros(1, dtype=np.int64)
                 sgd_kernels.sgd_epoch(
                     X, y, s, order, True, 0, np.zeros(2), state, np.zeros(2), params, 1

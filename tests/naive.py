@@ -65,9 +65,12 @@ def hessian(X, s, w, b):
     return sum(si * ai * (1 - ai) * np.outer(xi, xi) for si, ai, xi in zip(s, a, X1, strict=True))
 
 
-def sgd_epoch_in_order(X, y, c, w, b, eta, alpha, fit_intercept=True, average_from=None):
+def sgd_epoch_in_order(
+    X, y, c, w, b, eta, alpha, fit_intercept=True, average_from=None, implicit_penalty=False
+):
     """Twin of kernels.sgd.sgd_epoch with rows in order and one thread: for each sample t
-    (1-based), z = w.x + b, then w := (1 - eta_t alpha) w - eta_t c (sigmoid(z) - y) x. eta is
+    (1-based), z = w.x + b, then w := max(0, 1 - eta_t alpha) w - eta_t c (sigmoid(z) - y) x,
+    or with implicit_penalty w := (w - eta_t c (sigmoid(z) - y) x) / (1 + eta_t alpha). eta is
     a function of t. Returns (w, b, averaged w, averaged b, summed weighted loss)."""
     X = np.asarray(X, dtype=np.float64)
     w, b = np.array(w, dtype=np.float64), float(b)
@@ -76,7 +79,10 @@ def sgd_epoch_in_order(X, y, c, w, b, eta, alpha, fit_intercept=True, average_fr
         z = x @ w + b
         loss += ci * (log1pexp(z) - yi * z)
         g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
-        w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
+        if implicit_penalty:
+            w = (w - g * x) / (1.0 + eta(t) * alpha)
+        else:
+            w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
         b = b - g if fit_intercept else b
         if average_from is not None and t > average_from:
             n_avg += 1

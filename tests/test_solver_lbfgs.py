@@ -23,7 +23,9 @@ def test_preconditioner_centres_scales_and_leaves_constant_columns_uncentred():
     np.testing.assert_allclose(scales[:3], np.sqrt(X[:, :3].var(axis=0) + l2_term), rtol=1e-12)
     # constant columns: not centred, scaled by their root mean square and the penalty
     np.testing.assert_array_equal(centres[3:], 0.0)
-    np.testing.assert_allclose(scales[3:], np.sqrt(np.array([49.0, 0.01, 0.0]) + l2_term), rtol=1e-12)
+    np.testing.assert_allclose(
+        scales[3:], np.sqrt(np.array([49.0, 0.01, 0.0]) + l2_term), rtol=1e-12
+    )
     # without a penalty an all-zero column keeps scale 1
     _, scales = preconditioner(LogisticObjective(X, np.zeros(n), s, C=np.inf))
     assert scales[5] == 1.0
@@ -37,7 +39,7 @@ def test_preconditioner_centres_scales_and_leaves_constant_columns_uncentred():
 
 def test_preconditioner_weights_the_rows_by_s():
     rng = np.random.default_rng(1)
-    X = rng.standard_normal((400, 2)) + [0.0, 3.0]
+    X = rng.standard_normal((400, 2)) + np.array([0.0, 3.0])
     s = rng.uniform(0, 2, 400)
     centres, scales = preconditioner(LogisticObjective(X, np.zeros(400), s, C=np.inf))
     mean = s @ X / s.sum()

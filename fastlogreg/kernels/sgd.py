@@ -3,6 +3,10 @@
 For each sample, in one pass over its row: z = w.x + b, the log-loss and dl/dz = sigmoid(z) - y,
 then the update w := (1 - eta alpha) w - eta c (dl/dz) x, b := b - eta c (dl/dz), where c is the
 sample's weight relative to the mean weight and alpha the L2 strength of the mean-form objective.
+That is SGDClassifier's update, whose shrinkage max(0, 1 - eta alpha) is clipped, and whose
+fixed point is wrong, once eta alpha >= 1. With the implicit-penalty flag the penalty takes its
+proximal step instead, w := (w - eta c (dl/dz) x) / (1 + eta alpha): stable for every eta alpha,
+with the right fixed point (alpha w + E[dl/dz x] = 0); the schedule 'auto' uses it.
 
 Order. Rows are visited in groups: a group is 2-16 blocks of BLOCK_ROWS consecutive rows, about
 GROUP_BYTES of X, the blocks taken in the order of `block_order` (a permutation per epoch when
@@ -143,6 +147,7 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
     schedule = np.int64(params[0])
     eta0, alpha, power_t, t0, avg_start = params[1], params[2], params[3], params[4], params[5]
     fit_intercept = params[6] != 0.0
+    implicit_penalty = params[7] != 0.0
     block_order, next_first, next_blocks = next_group
     n, d = X.shape
     line = max(1, 64 // X.itemsize)
@@ -172,23 +177,28 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
         loss, residual = _loss_residual(y[i], z)
         loss_sum += c[i] * loss
         g = eta * c[i] * residual
-        keep = max(0.0, 1.0 - eta * alpha)
+        if implicit_penalty:  # w' = (w - g x) / (1 + eta alpha) = keep w - (keep g) x
+            keep = 1.0 / (1.0 + eta * alpha)
+            g_w = keep * g
+        else:
+            keep = max(0.0, 1.0 - eta * alpha)
+            g_w = g
         if hogwild:
             for j in range(d):
-                v[j] = keep * v[j] - g * x[j]
+                v[j] = keep * v[j] - g_w * x[j]
         else:
             scale *= keep
             if scale < MIN_SCALE:  # fold the scalar into v before it underflows
                 for j in range(d):
                     v[j] *= scale
                 scale = 1.0
-            f = g / scale
+            f = g_w / scale
             for j in range(d):
                 v[j] -= f * x[j]
         # state[INTERCEPT] is read and written per sample: under Hogwild it is shared too
         if fit_intercept:
             state[INTERCEPT] -= g
-        z = keep * w_dot_next - g * x_dot_next + state[INTERCEPT]
+        z = keep * w_dot_next - g_w * x_dot_next + state[INTERCEPT]
         if t > avg_start:
             state[N_AVERAGED] += 1.0
             mu = 1.0 / state[N_AVERAGED]
@@ -206,7 +216,8 @@ def sgd_epoch(X, y, c, block_order, shuffle, seed, v, state, avg, params, n_thre
     and avg in place and returns the epoch's summed weighted loss (each sample's loss taken
     before its update, as SGDClassifier's stopping test does).
 
-    params = [schedule, eta0, alpha, power_t, t0, avg_start, fit_intercept] (floats).
+    params = [schedule, eta0, alpha, power_t, t0, avg_start, fit_intercept, implicit_penalty]
+    (floats; the last two are flags, nonzero for true).
     n_threads = 1 runs the exact, reproducible scalar-shrinkage path; more run Hogwild."""
     n, d = X.shape
     n_blocks = block_order.shape[0]

@@ -17,6 +17,10 @@ from ._line_search import ROUNDING_SLACK
 STALL_ITERATIONS = 20
 PROGRESS_FACTOR = 0.9
 FLOOR_FACTOR = 10.0
+# newton_decrease: preconditioned conjugate-gradient iterations, and the relative residual at
+# which they stop (the estimate is for a warning: two digits are plenty)
+DECREASE_CG_ITERATIONS = 50
+DECREASE_CG_RTOL = 1e-3
 
 
 def max_iter_message(max_iter, unit, grad, tol):
@@ -80,6 +84,37 @@ class RoundingStall:
             return False
         self.count = 0
         return at_rounding_floor(self.objective, theta, grad)
+
+
+def newton_decrease(objective, theta, grad):
+    """g^T H^-1 g / 2 at theta: the decrease of J that the quadratic model promises for one
+    Newton step, which near the optimum is J(theta) - J* (Boyd and Vandenberghe, Convex
+    Optimization, 9.5.1: the Newton decrement). A gradient norm alone cannot tell a model far
+    out along a flat direction from one close to the optimum; this can. H is the objective's
+    sample_hessp; H^-1 g comes from conjugate gradients preconditioned by diag(H), whose
+    estimate of g^T H^-1 g grows with every iteration, so stopping early underestimates it."""
+    hessp, diagonal = objective.sample_hessp(theta)
+    diagonal = np.where(diagonal > 0, diagonal, 1.0)
+    x = np.zeros_like(grad)
+    r = grad.copy()
+    z = r / diagonal
+    p = z.copy()
+    rz = float(r @ z)
+    stop = DECREASE_CG_RTOL * float(np.linalg.norm(grad))
+    for _ in range(DECREASE_CG_ITERATIONS):
+        hp = hessp(p)
+        curvature = float(p @ hp)
+        if not curvature > 0:  # a flat direction (no penalty, collinear columns)
+            break
+        step = rz / curvature
+        x += step * p
+        r -= step * hp
+        if float(np.linalg.norm(r)) <= stop:
+            break
+        z = r / diagonal
+        rz, rz_old = float(r @ z), rz
+        p = z + (rz / rz_old) * p
+    return 0.5 * float(grad @ x)
 
 
 def max_abs(v):
