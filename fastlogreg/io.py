@@ -10,8 +10,8 @@ import numpy as np
 def read_csv(path, target):
     """A CSV file with a header row -> (X float64 (n, d), y labels (n,), feature names).
 
-    The `target` column holds the labels (any two values: text or numbers); every other column
-    must be numeric. Errors name the file, the line and the column."""
+    The `target` column holds the labels (any two values: text or numbers; none may be empty);
+    every other column must be numeric. Errors name the file, the line and the column."""
     with open(path, newline="") as f:
         reader = csv.reader(f)
         try:
@@ -33,7 +33,13 @@ def read_csv(path, target):
                 raise ValueError(
                     f"{path}, line {line}: {len(record)} fields, but the header has {len(header)}"
                 )
-            labels.append(record[t].strip())
+            label = record[t].strip()
+            if not label:
+                raise ValueError(
+                    f"{path}, line {line}: no label in column {target!r}; fill in the label or "
+                    "drop the row."
+                )
+            labels.append(label)
             values = record[:t] + record[t + 1 :]
             try:
                 rows.append([float(v) for v in values])

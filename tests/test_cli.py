@@ -66,6 +66,8 @@ def test_unconverged_training_says_so(capsys):
         ("a,b,label\n1,,x\n3,4,y\n", ["--target", "label"], "line 2, column 'b'"),
         ("a,b,label\n1,2,x\n3,4,x\n", ["--target", "label"], "only one class"),
         ("", ["--target", "label"], "is empty"),
+        # an empty label cell is a missing label, not a third class (issue 8)
+        ("a,b,label\n1,2,x\n3,4,\n5,6,y\n", ["--target", "label"], "line 3: no label in"),
     ],
 )
 def test_bad_files_exit_2_with_a_message(tmp_path, capsys, content, argv_extra, message):

@@ -37,17 +37,21 @@ def preconditioner(objective):
 
     r_j^2 = E_s[(x_j - m_j)^2] + l2 / (INTERCEPT_CURVATURE sum(s)): the diagonal of the
     mean-form Hessian for w_j, data term (at most 1/4 of the second moment) plus penalty,
-    divided by the intercept's 1/4. m_j is the weighted mean when the intercept is fitted and the
-    column's spread exceeds MIN_RELATIVE_SPREAD |mean|, else 0 (nothing else can absorb a shift,
-    or centring would cost more digits than it gains). A column with r_j = 0 (all zero, no
-    penalty) keeps r_j = 1."""
+    divided by the intercept's 1/4. m_j is the weighted mean when the intercept is fitted and
+    the column's spread exceeds MIN_RELATIVE_SPREAD |mean|, else 0 (nothing else can absorb a
+    shift, or centring would cost more digits than it gains). A column with r_j = 0 (all zero,
+    no penalty) keeps r_j = 1. A sampled square that overflows float64 raises the objective's
+    rescale ValueError, as newton's Hessian and gd's curvature bound do."""
     sample, weights = objective.row_sample()
-    means = weights @ sample
-    spreads = np.sqrt(np.maximum(weights @ (sample - means) ** 2, 0.0))
-    centre = objective.fit_intercept & (spreads > MIN_RELATIVE_SPREAD * np.abs(means))
-    centres = np.where(centre, means, 0.0)
-    second_moments = np.where(centre, spreads**2, weights @ sample**2)
-    scales = np.sqrt(second_moments + objective.l2 * objective.scale / INTERCEPT_CURVATURE)
+    with np.errstate(over="ignore", invalid="ignore"):  # squares of huge entries: checked below
+        means = weights @ sample
+        spreads = np.sqrt(np.maximum(weights @ (sample - means) ** 2, 0.0))
+        centre = objective.fit_intercept & (spreads > MIN_RELATIVE_SPREAD * np.abs(means))
+        centres = np.where(centre, means, 0.0)
+        second_moments = np.where(centre, spreads**2, weights @ sample**2)
+        scales = np.sqrt(second_moments + objective.l2 * objective.scale / INTERCEPT_CURVATURE)
+    if not np.isfinite(scales).all():
+        raise objective.overflow_error()
     scales[~(scales > 0)] = 1.0
     return centres, scales
 
