@@ -80,9 +80,7 @@ def _train(args):
     print(f"epochs    {model.n_iter_[0]}")  # iterations for newton and lbfgs
     print(f"solver    {model.solver_}")
     # no warmup(): it would compile every kernel, where the fit compiles only those it runs
-    print(
-        f"time      {seconds:.3f} s  (the first fit in a new install includes compiling its kernels)"
-    )
+    print(f"time      {seconds:.3f} s  (a first fit after installing includes compiling kernels)")
     for w in caught:
         print(f"warning   {w.message}", file=sys.stderr)
     return 0
