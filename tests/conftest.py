@@ -27,6 +27,16 @@ def breast_cancer():
 
 
 @pytest.fixture(scope="session")
+def breast_cancer_raw():
+    """The shipped real data set as it is (unscaled: columns from 1e-3 to 4e3, condition number
+    of [X, 1] about 1e6), float64, labels 0/1 (1 = malignant)."""
+    from fastlogreg.io import read_csv
+
+    X, labels, _ = read_csv(ROOT / "data" / "breast_cancer.csv", "diagnosis")
+    return X, (labels == "malignant").astype(np.float64)
+
+
+@pytest.fixture(scope="session")
 def correlated():
     """The ill-conditioned synthetic problem: correlated columns scaled by factors up to e^5
     apart (condition number of [X, 1] about 56, of its Gram matrix about 3e3)."""

@@ -157,11 +157,26 @@ def test_warm_start_with_other_features_explains_the_fix():
     assert model.coef_.shape == (1, 3)
 
 
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd", "sgd"])
 @pytest.mark.parametrize("magnitude", [1e160, 1e300])
-def test_values_whose_squares_overflow_are_rejected_with_a_hint(magnitude):
+def test_values_whose_squares_overflow_are_rejected_with_a_hint(magnitude, solver):
     X, y, _ = _good()
     with pytest.raises(ValueError, match=r"overflow float64.*rescale X"):
-        LogisticRegression().fit(X * magnitude, y)
+        LogisticRegression(solver=solver).fit(X * magnitude, y)
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd", "sgd"])
+@pytest.mark.parametrize("huge", [1e200, 1e308])
+def test_one_row_whose_square_overflows_is_rejected_by_every_solver(huge, solver):
+    # issue 8, kind 5: sgd returned an exactly-zero model for this input, without an error
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    X[5] = huge
+    model = LogisticRegression(solver=solver)
+    with pytest.raises(ValueError, match=r"overflow float64 \(largest \|x\| = 1e\+(200|308)\)"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
 
 
 @pytest.mark.parametrize(

@@ -273,3 +273,94 @@ def test_default_n_jobs_runs_one_thread_and_reproduces(correlated):
         warnings.simplefilter("ignore", ConvergenceWarning)
         fits = [LogisticRegression(**kw).fit(X, y) for _ in "ab"]
     assert fits[0].coef_.tobytes() == fits[1].coef_.tobytes()
+
+
+# --- issue 8: inputs that once gave silent wrong answers -------------------------------------
+
+
+def _sklearn_objective(X, y, C):
+    from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+    model = SklearnLogisticRegression(C=C, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    return naive.objective(X, y, np.ones(y.shape[0]), model.coef_[0], model.intercept_[0], C)
+
+
+def _our_objective(X, y, model, C):
+    w = model.coef_[0].astype(np.float64)
+    return naive.objective(X, y, np.ones(y.shape[0]), w, float(model.intercept_[0]), C)
+
+
+def test_a_strong_penalty_gives_the_optimum():
+    # issue 8, kind 4: was coef ~2e-3 and J = 128.4 against the optimum 35.76 (coef ~1e-7),
+    # with no warning: the step ignored the penalty, whose clipped shrinkage max(0, 1 - eta
+    # alpha) has the wrong fixed point once eta alpha >= 1
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4))
+    y = (rng.random(60) < 0.8).astype(np.float64)
+    model = LogisticRegression(solver="sgd", C=1e-7, max_iter=1000, tol=None, random_state=0)
+    model.fit(X, y)  # no warning
+    best = _sklearn_objective(X, y, 1e-7)
+    assert best == pytest.approx(35.7644416, rel=1e-8)
+    assert abs(_our_objective(X, y, model, 1e-7) - best) <= 1e-5 * best
+    assert np.max(np.abs(model.coef_)) < 1e-6
+
+
+@pytest.mark.parametrize("C", [1e-8, 1e-4, 1e-2, 1.0, np.inf])
+def test_the_default_step_reaches_the_optimum_for_every_penalty(C):
+    X, y = make_problem(5000, 5, seed=3)
+    model = LogisticRegression(solver="sgd", C=C, max_iter=20, tol=None, random_state=0)
+    model.fit(X, y)  # no warning: the check finds it close
+    best = _sklearn_objective(X, y, C)
+    assert abs(_our_objective(X, y, model, C) - best) <= 5e-4 * best
+
+
+def test_sgdclassifiers_clipped_shrinkage_is_reported_when_it_ends_far():
+    # 'constant' keeps SGDClassifier's update (tested equal above); with eta alpha >= 1 it
+    # ends far from the optimum, and the check at the end says so
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4))
+    y = (rng.random(60) < 0.8).astype(np.float64)
+    model = LogisticRegression(
+        solver="sgd", C=1e-7, learning_rate="constant", eta0=0.1, max_iter=50, tol=None
+    )
+    with pytest.warns(ConvergenceWarning, match=r"above the optimum.*learning_rate='auto'"):
+        model.fit(X, y)
+    assert _our_objective(X, y, model, 1e-7) > 1.5 * _sklearn_objective(X, y, 1e-7)
+
+
+def test_far_models_are_reported_even_where_the_gradient_looks_small(breast_cancer):
+    # the default fit on the standardised breast-cancer data stopped by its own rule 6% above
+    # the optimum with max|grad| 3e-3, like a 200k x 100 fit that was within 1e-4
+    X, y = breast_cancer
+    with pytest.warns(ConvergenceWarning, match="above the optimum") as caught:
+        model = LogisticRegression(solver="sgd", random_state=0).fit(X, y)
+    assert "learning_rate" not in str(caught[0].message)  # 'auto' is already in use
+    assert _our_objective(X, y, model, 1.0) > 1.01 * _sklearn_objective(X, y, 1.0)
+
+
+@pytest.mark.parametrize("huge", [1e200, 1e308])
+@pytest.mark.parametrize("learning_rate", ["auto", "optimal", "constant"])
+def test_a_row_whose_square_overflows_raises_the_rescale_error(huge, learning_rate):
+    # issue 8, kind 5: 1e200 gave an exactly-zero model (the step underflowed to 0); 1e308 said
+    # "diverged, use learning_rate='auto'" while 'auto' was in use
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3))
+    y = (X[:, 0] > 0).astype(np.float64)
+    X[5] = huge
+    model = LogisticRegression(solver="sgd", learning_rate=learning_rate)
+    with pytest.raises(ValueError, match=r"overflow float64 .*rescale X") as error:
+        model.fit(X, y)
+    assert "learning_rate" not in str(error.value)
+    assert not hasattr(model, "coef_")
+
+
+def test_a_huge_row_in_a_later_partial_fit_chunk_raises_the_rescale_error():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = (X[:, 0] > 0).astype(np.float64)
+    model = LogisticRegression(solver="sgd").partial_fit(X[:100], y[:100], classes=[0, 1])
+    before = model.coef_.copy()
+    X[150] = 1e200
+    with pytest.raises(ValueError, match=r"overflow float64 .*rescale X"):
+        model.partial_fit(X[100:], y[100:])
+    np.testing.assert_array_equal(model.coef_, before)

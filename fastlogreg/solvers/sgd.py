@@ -90,8 +90,8 @@ def sgd(
     mean-form running loss per epoch.
 
     Raises the objective's overflow ValueError when a row's squared norm overflows float64
-    (checked before the first epoch whenever the check or the 'auto' step needs the mean
-    squared norm), and DivergenceError when an epoch makes the loss or weights non-finite."""
+    (one pass before the first epoch, which also gives the 'auto' step and the check's scale),
+    and DivergenceError when an epoch makes the loss or weights non-finite."""
     X, y, s = objective.X, objective.y, objective.s
     n = X.shape[0]
     progress.n_seen += n
@@ -111,8 +111,7 @@ def sgd(
             "learning_rate='optimal' derives its step from the penalty and needs a finite C; "
             "use learning_rate='auto' or 'constant' with C=np.inf"
         )
-    if check:
-        objective.mean_sq_norm()  # a row that overflows: the rescale error before any epoch
+    objective.mean_sq_norm()  # a row that overflows: the rescale error before any epoch
     if progress.eta0 is None:
         if learning_rate == "auto":
             mean_sq = objective.mean_sq_norm() * objective.weight_sum / (n * mean_weight)
