@@ -14,7 +14,7 @@ from scipy.special import expit
 from . import _validation as V
 from .kernels import dense
 
-# Statistics of the rows (a preconditioner) come from a strided sample of
+# Statistics of the rows (a preconditioner, a Hessian estimate) come from a strided sample of
 # about this many rows, at most this many bytes as float64: they need no more precision than that
 SAMPLE_ROWS = 16_384
 SAMPLE_BYTES = 16 * 2**20

@@ -84,6 +84,9 @@ def test_every_peer_fits_and_reports_its_parameters():
             model.prepare(X, y)
         with warnings.catch_warnings():  # as in bench/isolated_fit.py: the gap tells
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # glum (when installed) warns of clipped sigmoids and of scipy's deprecated options
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             coef, intercept = peers.params(model.fit(X, y))
         assert coef.shape == (X.shape[1],) and np.isfinite(intercept), name
         accuracy = np.mean((X @ coef + intercept > 0) == (y > 0.5))

@@ -121,7 +121,7 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
         # without pairs, the Newton step for the preconditioned Hessian's diagonal, which is
         # at most about INTERCEPT_CURVATURE
         first = 1.0 if pairs else 1.0 / INTERCEPT_CURVATURE
-        t, new_loss, _, found, _ = wolfe_search(evaluate, loss, slope, first)
+        t, new_loss, _, found = wolfe_search(evaluate, loss, slope, first)
         if found is None:
             message = stopped_message(objective, theta, grad, tol)
             break
