@@ -215,6 +215,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         V.check_sgd_params(
             self.eta0, self.power_t, self.average, self.n_iter_no_change, self.shuffle
         )
+        for name in ("fit_intercept", "warm_start"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
 
     def _weights(self, sample_weight, y, y01, classes, n):
         s = V.sample_weights(sample_weight, n)

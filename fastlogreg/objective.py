@@ -45,10 +45,11 @@ class LogisticObjective:
         self.l2 = 0.0 if math.isinf(C) else 1.0 / C
         self.n_blocks = int(n_blocks)
         self.weight_sum = float(s.sum())
-        if not (np.isfinite(self.weight_sum) and self.weight_sum > 0):
+        # the mean form divides by the sum: a subnormal sum (1e-320) would make that infinite
+        if not (np.isfinite(self.weight_sum) and self.weight_sum >= np.finfo(np.float64).tiny):
             raise ValueError(
-                f"the weights sum to {self.weight_sum}; they need a finite, positive sum "
-                "(rescale sample_weight or class_weight)"
+                f"the weights sum to {self.weight_sum}; they need a finite sum of at least "
+                "2.2e-308 (rescale sample_weight or class_weight)"
             )
         self.scale = 1.0 / self.weight_sum  # sum form -> mean form
         self.n_params = X.shape[1] + 1

@@ -233,3 +233,19 @@ def test_nonfinite_x_is_found_by_every_solver_even_in_a_zero_weight_row(solver, 
     kind = "NaN" if np.isnan(value) else "infinity"
     with pytest.raises(ValueError, match=rf"X contains {kind} in column 2 \(row {n - 3}\)"):
         LogisticRegression(solver=solver).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("name", ["fit_intercept", "warm_start"])
+def test_boolean_parameters_must_be_booleans(name):
+    # found by a new user: fit_intercept='no' was accepted and fitted an intercept
+    X, y, _ = _good()
+    model = LogisticRegression(**{name: "no"})
+    with pytest.raises(ValueError, match=f"{name} must be True or False, got 'no'"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+def test_weights_too_small_to_divide_by_say_so():
+    X, y, _ = _good()
+    with pytest.raises(ValueError, match=r"weights sum to .*rescale sample_weight"):
+        LogisticRegression().fit(X, y, sample_weight=np.full(X.shape[0], 1e-320))

@@ -41,10 +41,12 @@ def no_step_message(grad, tol):
 
 def rounding_message(grad, tol):
     return (
-        f"the objective stopped changing in double precision at max|grad| = "
-        f"{max_abs(grad):.3g} > tol = {tol:.3g}: neither its values nor its slopes can tell a "
-        "better point, so the model is at the optimum as far as float64 resolves it on this "
-        f"data. A tol below that cannot be met: use tol >= {2 * max_abs(grad):.1g}"
+        f"the gradient stopped improving at max|grad| = {max_abs(grad):.3g} > tol = "
+        f"{tol:.3g}, within {FLOOR_FACTOR:g}x of its own float64 rounding level on this data "
+        "(its change when theta moves by two units in the last place), while the objective "
+        "stopped changing in double precision: a tol below that cannot be met, use tol >= "
+        f"{2 * max_abs(grad):.1g}; columns of very different scales or large offsets raise that "
+        "level (standardise X)"
     )
 
 

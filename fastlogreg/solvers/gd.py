@@ -91,6 +91,8 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
             break
     if not converged and not message:
         message = max_iter_message(max_iter, "epochs", grad, tol)
+        if not adaptive:  # a fixed step may also be what keeps it from converging
+            message += ", or use learning_rate='auto' (a step that adapts)"
     return SolverResult(theta, n_iter, converged, history, message)
 
 

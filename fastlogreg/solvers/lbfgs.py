@@ -28,7 +28,7 @@ MEMORY = 10  # (s, y) pairs kept, scipy's default
 # Centring column j turns its gradient into (dJ/dw_j - m_j dJ/db) / r_j, which loses about
 # log10(|m_j| / spread_j) digits to cancellation. A column whose spread is below this fraction
 # of its mean (a constant column's spread is rounding residue, ~1e-16 |m_j|) is left uncentred.
-MIN_RELATIVE_SPREAD = 1e-6
+MIN_RELATIVE_SPREAD = 1e-8
 INTERCEPT_CURVATURE = 0.25  # a(1 - a) <= 1/4: the data term's curvature per unit second moment
 
 
@@ -162,7 +162,9 @@ def _two_loop(grad, pairs):
         alphas.append(a)
     if pairs:
         s, y, rho = pairs[-1]
-        q *= 1.0 / (rho * float(y @ y))
+        yy = float(y @ y)
+        if yy > 0:  # 0 only when y's squares underflow
+            q *= 1.0 / (rho * yy)
     for (s, y, rho), a in zip(pairs, reversed(alphas), strict=True):
         q += (a - rho * float(y @ q)) * s
     return q

@@ -36,7 +36,10 @@ from ._stopping import max_abs, newton_decrease
 from .gd import SolverResult
 
 AUTO_STEP_FRACTION = 0.25
-DEFAULT_TOL = 1e-4  # the estimator's default tol: the check's threshold when tol is None
+DEFAULT_TOL = 1e-4
+# The zero model's mean-form objective is log 2; a running mean loss (or a final objective) this
+# many times that means the steps diverged, even while every number is still finite
+BLOWUP_FACTOR = 1e3  # the estimator's default tol: the check's threshold when tol is None
 ADAPTIVE_DIVISOR = 5.0
 ADAPTIVE_MIN_ETA = 1e-6
 
@@ -163,13 +166,10 @@ def sgd(
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged w: checked next
             w = progress.state[K.SCALE] * progress.v
             epoch_loss = loss_sum / n + 0.5 * alpha * float(w @ w)
-        if not np.isfinite(epoch_loss) or not np.isfinite(progress.v).all():
+        diverged = not epoch_loss <= BLOWUP_FACTOR * np.log(2.0)  # NaN too
+        if diverged or not np.isfinite(progress.v).all():
             V.check_finite_matrix(X)  # NaN or inf in X: say so, rather than "diverged"
-            raise DivergenceError(
-                f"SGD diverged in epoch {n_iter} (learning_rate={learning_rate!r}"
-                + ("" if learning_rate in ("auto", "optimal") else f", eta0={progress.eta0:.3g}")
-                + f"). {_divergence_hint(learning_rate)}"
-            )
+            raise _divergence_error(f"in epoch {n_iter}", epoch_loss, learning_rate, progress)
         history.append(epoch_loss)
         if verbose:
             print(f"epoch {n_iter:4d}  mean loss {epoch_loss:.10g}  eta0 {progress.eta0:.3g}")
@@ -187,33 +187,50 @@ def sgd(
     message = ""
     if tol is not None and not stopped:
         message = f"reached max_iter={max_iter} epochs before the loss stopped improving by tol"
-    if check:
-        far = _distance_message(objective, theta, DEFAULT_TOL if tol is None else tol)
-        message = "; ".join(m for m in (message, far) if m)
+    if check:  # the distance to the optimum decides, whichever rule stopped the epochs
+        loss, grad = objective.loss_gradient(theta)
+        if not loss <= BLOWUP_FACTOR * np.log(2.0):
+            raise _divergence_error("by its last epoch", loss, learning_rate, progress)
+        far = _distance_message(objective, theta, loss, grad, DEFAULT_TOL if tol is None else tol)
+        message = f"{message}; {far}" if message and far else far
         if far:
-            message += f". {_far_hint(learning_rate)}"
+            message += f". {_far_hint(learning_rate, stopped)}"
     elif message:
         message += ". Increase max_iter or loosen tol"
     return SolverResult(theta, n_iter, not message, history, message)
 
 
-def _distance_message(objective, theta, threshold):
-    """The check of the module docstring: a message when one Newton step from theta would
-    lower the mean-form objective by more than threshold, else ''."""
-    loss, grad = objective.loss_gradient(theta)
+def _divergence_error(when, loss, learning_rate, progress):
+    eta = "" if learning_rate in ("auto", "optimal") else f", eta0={progress.eta0:.3g}"
+    return DivergenceError(
+        f"SGD diverged {when}: mean-form objective {loss:.3g}, against log 2 = 0.693 for the "
+        f"zero model (learning_rate={learning_rate!r}{eta}). {_divergence_hint(learning_rate)}"
+    )
+
+
+def _distance_message(objective, theta, loss, grad, threshold):
+    """The check of the module docstring: a message when one Newton step from theta (where the
+    mean-form objective is loss, its gradient grad) would lower the objective by more than
+    threshold, else ''."""
     decrease = newton_decrease(objective, theta, grad)
     if not decrease > threshold:
         return ""
     return (
-        f"the model is about {decrease:.3g} ({decrease / loss:.2%}) above the optimum in the "
-        f"mean-form objective (a Newton step's predicted decrease, max|grad| = "
-        f"{max_abs(grad):.3g}), more than tol = {threshold:.3g}"
+        f"the model is far from the optimum: one Newton step would lower its mean-form "
+        f"objective {loss:.4g} by about {decrease:.3g} ({100 * decrease / loss:.3g}% of it; the "
+        f"quadratic model's estimate), more than tol = {threshold:.3g} (max|grad| = "
+        f"{max_abs(grad):.3g})"
     )
 
 
-def _far_hint(learning_rate):
-    """What to change when SGD ends far from the optimum; never the setting already in use."""
-    hint = "Use solver='newton' or 'lbfgs' for the exact optimum, or more epochs (max_iter)"
+def _far_hint(learning_rate, stopped):
+    """What to change when SGD ends far from the optimum; never the setting already in use.
+    stopped: SGD's own rule ended the epochs (more of them would not have run)."""
+    hint = "Use solver='newton' or 'lbfgs' for the exact optimum, or " + (
+        "a smaller tol or a larger n_iter_no_change (SGD's own rule stopped it)"
+        if stopped
+        else "more epochs (max_iter)"
+    )
     if learning_rate != "auto":
         hint += ", or learning_rate='auto' (a step from the data's scale, with averaging)"
     return hint
