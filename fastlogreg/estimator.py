@@ -46,8 +46,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     fit_intercept : bool, default=True
     solver : {'auto', 'newton', 'lbfgs', 'sgd', 'gd'}, default='auto'
         'newton': Newton's method with the exact gradient (one fused pass per iteration) and a
-        Hessian from a sample of at most max(16384, 32 (d + 1)) rows. 'lbfgs': scipy's L-BFGS-B
-        on the fused loss-and-gradient pass, in standardised coordinates. 'sgd': per-sample
+        Hessian from a sample of at most max(16384, 32 (d + 1)) rows. 'lbfgs': L-BFGS (Nocedal
+        and Wright) with a Wolfe line search on the fused loss-and-gradient pass, in coordinates
+        preconditioned by the Hessian's diagonal (fastlogreg/solvers/lbfgs.py). 'sgd': per-sample
         stochastic gradient descent, Hogwild when n_jobs > 1. 'gd': full-batch gradient
         descent, the seed's method. 'auto' picks 'newton' up to AUTO_NEWTON_MAX_FEATURES (200)
         features and 'lbfgs' above, by the measurements in bench/RESULTS.md.
@@ -57,11 +58,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         'sgd': 'auto' (a constant step from the data's scale, with averaging), a float (a
         constant step) or one of SGDClassifier's schedules. Unused by 'newton' and 'lbfgs'.
     tol : float, default=1e-4
-        'gd', 'newton', 'lbfgs': stop when max_j |dJ/dtheta_j| / sum(s) <= tol. 'sgd': stop when
-        the epoch's mean loss has not improved by tol for n_iter_no_change epochs (None: never).
+        'gd', 'newton', 'lbfgs': stop when max_j |dJ/dtheta_j| / sum(s) <= tol, the only test
+        that counts as converged. 'sgd': stop when the epoch's mean loss has not improved by tol
+        for n_iter_no_change epochs (None: never); it warns when the model ends more than tol
+        (1e-4 when None) above the optimum, by a Newton step's predicted decrease.
     max_iter : int, default=100
-        Maximum number of epochs ('gd', 'sgd') or iterations ('newton', 'lbfgs'); reaching it
-        warns with ConvergenceWarning.
+        Maximum number of epochs ('gd', 'sgd') or iterations ('newton', 'lbfgs'); a solver that
+        stops short of its tolerance warns with ConvergenceWarning and says how far it is.
     class_weight : dict, 'balanced' or None
         Multiplied into the sample weights; 'balanced' uses scikit-learn's formula.
     warm_start : bool, default=False
