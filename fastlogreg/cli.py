@@ -77,7 +77,8 @@ def _train(args):
     print(f"objective {model.loss_history_[-1]:.6f}  (sum of log-losses + ||w||^2/(2C))")
     print(f"log-loss  {log_loss:.6f}  (mean, training data)")
     print(f"accuracy  {model.score(X, y):.4f}  (training data)")
-    print(f"epochs    {model.n_iter_[0]}")  # iterations for newton and lbfgs
+    unit = "epochs" if model.solver_ in ("sgd", "gd") else "iterations"
+    print(f"{unit:<9} {model.n_iter_[0]}")
     print(f"solver    {model.solver_}")
     # no warmup(): it would compile every kernel, where the fit compiles only those it runs
     print(f"time      {seconds:.3f} s  (a first fit after installing includes compiling kernels)")

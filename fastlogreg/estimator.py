@@ -26,9 +26,10 @@ from .solvers.sgd import SGDProgress, sgd
 SOLVERS = ("auto", "newton", "lbfgs", "sgd", "gd")
 # 'auto' takes 'newton' up to this many features and 'lbfgs' above: the Newton iteration's
 # Hessian sample costs O(rows d^2), while lbfgs in standardised coordinates takes about 8
-# iterations. Measured (bench/RESULTS.md, float64, C=1, tol=1e-4): newton is faster at 100k x 100
-# (0.14 s against 0.19 s) and 1M x 100 (0.62 s against 0.83 s), lbfgs at 100k x 300 (0.32 s
-# against 0.94 s) and 100k x 1000 (0.87 s against 5.3 s).
+# iterations. Measured (bench/RESULTS.md, python -m bench.auto_rule, 2026-11-30, float64, C=1,
+# tol=1e-4): newton is faster at 100k x 10 (0.010 s against 0.011 s) and 1M x 100 (0.25 s
+# against 0.31 s), lbfgs at 100k x 300 (0.14 s against 0.62 s) and 100k x 1000 (0.27 s against
+# 3.4 s).
 AUTO_NEWTON_MAX_FEATURES = 200
 
 
