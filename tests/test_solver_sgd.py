@@ -377,3 +377,30 @@ def test_a_huge_row_in_a_later_partial_fit_chunk_raises_the_rescale_error():
     with pytest.raises(ValueError, match=r"overflow float64 .*rescale X"):
         model.partial_fit(X[100:], y[100:])
     np.testing.assert_array_equal(model.coef_, before)
+
+
+@pytest.mark.parametrize("learning_rate", [100.0, 300.0])
+def test_a_step_that_leaves_the_objective_a_hundred_times_the_zero_models_raises(learning_rate):
+    # found by a second new user: learning_rate=100 on N(0, 1) columns returned J 298x the
+    # optimum (mean form 127, the zero model's 0.693) with only a warning
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 10))
+    y = (X @ rng.standard_normal(10) + rng.logistic(size=5000) > 0).astype(np.float64)
+    model = LogisticRegression(solver="sgd", learning_rate=learning_rate, random_state=0)
+    with pytest.raises(DivergenceError, match="smaller step"):
+        model.fit(X, y)
+
+
+def test_partial_fit_after_a_change_of_step_uses_the_new_step(correlated):
+    # found by a second new user: the step of the previous fit was kept silently
+    X, y = correlated
+    model = LogisticRegression(solver="sgd", random_state=0, n_jobs=1, max_iter=20, tol=None)
+    with warnings.catch_warnings():  # 20 epochs of the default step: may still be far
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.set_params(learning_rate=1e6)
+    with pytest.raises(DivergenceError):
+        model.partial_fit(X, y)
+    model.set_params(learning_rate="constant", eta0=1e-3)
+    model.partial_fit(X, y)
+    assert model._sgd_progress.eta0 == 1e-3

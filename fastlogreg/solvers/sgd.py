@@ -36,10 +36,12 @@ from ._stopping import max_abs, newton_decrease
 from .gd import SolverResult
 
 AUTO_STEP_FRACTION = 0.25
-DEFAULT_TOL = 1e-4
+DEFAULT_TOL = 1e-4  # the estimator's default tol: the check's threshold when tol is None
 # The zero model's mean-form objective is log 2; a running mean loss (or a final objective) this
-# many times that means the steps diverged, even while every number is still finite
-BLOWUP_FACTOR = 1e3  # the estimator's default tol: the check's threshold when tol is None
+# many times that (margins of about 70 on the wrong side, on average) means the steps diverged,
+# even while every number is still finite. SGDClassifier's 'optimal' on unscaled columns, which
+# ends far but finite, reached about 20 times.
+BLOWUP_FACTOR = 100.0
 ADAPTIVE_DIVISOR = 5.0
 ADAPTIVE_MIN_ETA = 1e-6
 
@@ -54,6 +56,7 @@ class SGDProgress:
     n_seen: float = 0.0  # rows seen, summed over partial_fit calls
     weight_seen: float = 0.0
     eta0: float | None = None  # current step for 'constant', 'adaptive' and 'auto'
+    setting: tuple | None = None  # (learning_rate, eta0) that eta0 came from
 
     @classmethod
     def start(cls, theta0):
@@ -115,6 +118,8 @@ def sgd(
             "use learning_rate='auto' or 'constant' with C=np.inf"
         )
     objective.mean_sq_norm()  # a row that overflows: the rescale error before any epoch
+    if progress.setting != (learning_rate, eta0):  # a changed setting takes effect (partial_fit)
+        progress.eta0, progress.setting = None, (learning_rate, eta0)
     if progress.eta0 is None:
         if learning_rate == "auto":
             mean_sq = objective.mean_sq_norm() * objective.weight_sum / (n * mean_weight)
@@ -231,6 +236,8 @@ def _far_hint(learning_rate, stopped):
         if stopped
         else "more epochs (max_iter)"
     )
+    if learning_rate not in ("auto", "optimal"):
+        hint += ", or a smaller step (eta0, or a smaller float learning_rate)"
     if learning_rate != "auto":
         hint += ", or learning_rate='auto' (a step from the data's scale, with averaging)"
     return hint
