@@ -4,6 +4,8 @@ Correlated, differently scaled columns (ill-conditioned, as real unscaled data i
 Z ~ N(0, 1) of shape (n, d); A = I + 0.3 G / sqrt(d) with G ~ N(0, 1) of shape (d, d);
 scale_j = exp(U(-1.5, 1.5)); X = (Z A) * scale; w_j ~ N(0, 1) / sqrt(d) / scale_j;
 y ~ Bernoulli(sigmoid(X w + 0.3)).
+With n_classes = K >= 3: W (K, d) with rows drawn as w, intercepts b_k = 0.3 k / K, and
+y ~ softmax(X W^T + b) (drawn as argmax of the scores plus Gumbel noise), labels 0 .. K-1.
 
 Usage: `make_problem(n, d, seed=0, dtype=np.float64) -> (X, y)`, or from the command line
 `python data/synthetic.py N D OUT.npz` to save one.
@@ -18,21 +20,31 @@ import numpy as np
 CHUNK_ROWS = 65536  # generate in row chunks so 1M x 100 never holds two full float64 copies
 
 
-def make_problem(n, d, seed=0, dtype=np.float64, intercept=0.3, scale_range=1.5):
+def make_problem(n, d, seed=0, dtype=np.float64, intercept=0.3, scale_range=1.5, n_classes=2):
     """(X, y) by the recipe above; scale_range widens the column scales exp(U(-r, r)) for a
     worse-conditioned X (the benchmarks use the default 1.5)."""
     rng = np.random.default_rng(seed)
     mixing = np.eye(d) + 0.3 * rng.standard_normal((d, d)) / np.sqrt(d)
     scale = np.exp(rng.uniform(-scale_range, scale_range, size=d))
-    w = rng.standard_normal(d) / np.sqrt(d) / scale
+    if n_classes > 2:
+        W = rng.standard_normal((n_classes, d)) / np.sqrt(d) / scale
+        b = intercept * np.arange(n_classes) / n_classes
+
+        def labels(block):  # a softmax draw: the argmax of the scores plus Gumbel noise
+            return np.argmax(block @ W.T + b + rng.gumbel(size=(block.shape[0], n_classes)), 1)
+    else:
+        w = rng.standard_normal(d) / np.sqrt(d) / scale
+
+        def labels(block):
+            return rng.random(block.shape[0]) < 1.0 / (1.0 + np.exp(-(block @ w + intercept)))
+
     X = np.empty((n, d), dtype=dtype)
     y = np.empty(n, dtype=np.float64)
     for start in range(0, n, CHUNK_ROWS):
         stop = min(n, start + CHUNK_ROWS)
         block = (rng.standard_normal((stop - start, d)) @ mixing) * scale
         X[start:stop] = block
-        p = 1.0 / (1.0 + np.exp(-(block @ w + intercept)))
-        y[start:stop] = rng.random(stop - start) < p
+        y[start:stop] = labels(block)
     return X, y
 
 

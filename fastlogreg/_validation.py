@@ -8,7 +8,7 @@ import numbers
 import numba
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 
 from .kernels.dense import first_nonfinite_row
 
@@ -76,50 +76,44 @@ def as_labels(y, n_samples):
         raise ValueError(f"y contains {y[i]} at index {i}; drop the rows with missing labels")
     if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in y):
         raise ValueError("y contains None or NaN; drop the rows with missing labels")
-    # scikit-learn's target check costs about 40 ms per million labels; two integral numeric
-    # values are a valid binary target without it (its errors are for anything else)
-    if y.dtype.kind not in "biuf" or not _two_integral_values(y):
+    # scikit-learn's target check costs about 40 ms per million labels; integral numeric values
+    # are a valid binary or multiclass target without it (its errors are for anything else)
+    if y.dtype.kind not in "biuf" or not _integral_values(y):
         check_classification_targets(y)
     return y
 
 
-def _two_integral_values(y):
+def _integral_values(y):
     values = np.unique(y)
-    return values.shape[0] <= 2 and bool(np.all(values == np.round(values)))
+    return bool(np.all(values == np.round(values)))
 
 
-def binary_targets(y):
-    """classes_ (sorted) and y as float64 0/1 with 1 for classes_[1]."""
-    classes = np.unique(y)
+def class_targets(y):
+    """classes_ (sorted) and y as float64 class codes 0 .. K-1 (codes[i] = the index of y[i] in
+    classes_; for two classes, 1.0 for classes_[1], the binomial datafit's labels)."""
+    classes, codes = np.unique(y, return_inverse=True)
     if classes.shape[0] < 2:
         raise ValueError(
             f"y has only one class ({classes[0].item()!r}); logistic regression needs samples "
-            "of two classes"
+            "of at least two classes"
         )
-    if classes.shape[0] > 2:
-        raise ValueError(
-            f"Only binary classification is supported. The type of the target is "
-            f"{type_of_target(y)}: y has {classes.shape[0]} classes. Train one model per class "
-            "(one-vs-rest, e.g. with sklearn.multiclass.OneVsRestClassifier) until multiclass "
-            "support lands."
-        )
-    return classes, (y == classes[1]).astype(np.float64)
+    return classes, codes.reshape(-1).astype(np.float64)
 
 
 def partial_fit_targets(y, classes, known_classes):
-    """classes_ and y as float64 0/1 for partial_fit: the first call names both classes in
-    `classes`; later calls may omit it, or repeat the same."""
+    """classes_ and y as float64 class codes for partial_fit: the first call names every class
+    in `classes`; later calls may omit it, or repeat the same."""
     if classes is None and known_classes is None:
         raise ValueError(
-            "the first call to partial_fit needs classes=: pass both class labels, e.g. "
-            "classes=np.unique(y_all), since one chunk may not contain both"
+            "the first call to partial_fit needs classes=: pass every class label, e.g. "
+            "classes=np.unique(y_all), since one chunk may not contain them all"
         )
     if classes is not None:
         classes = np.unique(np.asarray(classes))
-        if classes.shape[0] != 2:
+        if classes.shape[0] < 2:
             raise ValueError(
-                f"classes must hold exactly two labels for binary logistic regression, got "
-                f"{classes.tolist()}"
+                f"classes must hold at least two labels, got {classes.tolist()}: logistic "
+                "regression needs samples of at least two classes"
             )
         if known_classes is not None and not np.array_equal(classes, known_classes):
             raise ValueError(
@@ -134,7 +128,21 @@ def partial_fit_targets(y, classes, known_classes):
             f"y contains labels {unknown.tolist()} not in classes {classes.tolist()}; pass "
             "every class in classes= on the first call"
         )
-    return classes, (y == classes[1]).astype(np.float64)
+    return classes, np.searchsorted(classes, y).astype(np.float64)
+
+
+def check_class_weights(s, codes, classes):
+    """Every class needs rows of positive weight: without them the optimum puts its
+    probability at 0, infinitely far away."""
+    totals = np.bincount(codes.astype(np.intp), weights=s, minlength=classes.shape[0])
+    empty = np.flatnonzero(~(totals > 0))
+    if empty.size:
+        names = [classes[k].item() for k in empty]
+        raise ValueError(
+            f"class {names[0]!r} has only rows of weight 0 (sample_weight * class_weight)"
+            + (f", as do {names[1:]}" if len(names) > 1 else "")
+            + "; give its rows a positive weight or drop the class from y"
+        )
 
 
 def sample_weights(sample_weight, n_samples):

@@ -9,6 +9,7 @@ import copy
 import warnings
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -17,8 +18,8 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 
 from . import _validation as V
 from ._config import thread_limit
+from .datafits import for_classes
 from .exceptions import DivergenceError
-from .kernels.dense import decision_scores
 from .objective import LogisticObjective, to_sum_form
 from .solvers import gradient_descent, lbfgs, newton
 from .solvers.sgd import SGDProgress, sgd
@@ -139,7 +140,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_class = True
         tags.input_tags.sparse = False
         return tags
 
@@ -154,11 +155,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # then names the row: a separate scan would cost one more read of X
             X = V.as_float_matrix(X, check_finite=False)
             y = V.as_labels(y, X.shape[0])
-            classes, y01 = V.binary_targets(y)
-            s = self._weights(sample_weight, y, y01, classes, X.shape[0])
+            classes, codes = V.class_targets(y)
+            s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
-            solver = self._pick_solver(X)
-            objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
+            solver = self._pick_solver(X, classes)
+            objective = self._objective(X, codes, s, classes, n_threads)
             if solver == "sgd":
                 progress = SGDProgress.start(theta0)
                 result = self._run_sgd(objective, progress, n_threads, self.max_iter, self.tol)
@@ -194,17 +195,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     f"{self.n_features_in_} features as input: every chunk needs the same columns"
                 )
             y = V.as_labels(y, X.shape[0])
-            classes, y01 = V.partial_fit_targets(y, classes, self.classes_ if fitted else None)
-            s = self._weights(sample_weight, y, y01, classes, X.shape[0])
+            classes, codes = V.partial_fit_targets(y, classes, self.classes_ if fitted else None)
+            s = self._weights(sample_weight, y, codes, classes, X.shape[0], partial=True)
             previous = getattr(self, "_sgd_progress", None)
             if previous is not None:
                 progress = copy.deepcopy(previous)  # the model changes only if the epoch succeeds
             else:
-                theta0 = np.zeros(X.shape[1] + 1)
-                if fitted:
-                    theta0[:-1], theta0[-1] = self.coef_[0], self.intercept_[0]
-                progress = SGDProgress.start(theta0)
-            objective = LogisticObjective(X, y01, s, self.C, self.fit_intercept, n_threads)
+                progress = SGDProgress.start(self._fitted_theta(X.shape[1], classes))
+            objective = self._objective(X, codes, s, classes, n_threads)
             result = self._run_sgd(objective, progress, n_threads, 1, None, check=False)
         self._store(result, "sgd", classes, X, s, feature_names)
         self._sgd_progress = progress
@@ -224,15 +222,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {value!r}")
 
-    def _weights(self, sample_weight, y, y01, classes, n):
+    def _weights(self, sample_weight, y, codes, classes, n, partial=False):
+        """s = sample_weight * class_weight[y]. A fit needs rows of positive weight in every
+        class; a partial_fit chunk need not hold every class."""
         s = V.sample_weights(sample_weight, n)
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)
-            s *= cw[y01.astype(np.intp)]
+            s *= cw[codes.astype(np.intp)]
             V.check_weights(s, "sample_weight * class_weight")
+        if not partial:
+            V.check_class_weights(s, codes, classes)
         return s
 
-    def _pick_solver(self, X):
+    def _objective(self, X, codes, s, classes, n_threads):
+        return LogisticObjective(
+            X, codes, s, self.C, self.fit_intercept, n_threads, n_classes=classes.shape[0]
+        )
+
+    def _pick_solver(self, X, classes):
+        if self.solver == "sgd" and classes.shape[0] > 2:
+            raise ValueError(
+                f"solver='sgd' trains binary models only for now; y has {classes.shape[0]} "
+                "classes: use solver='auto', 'newton', 'lbfgs' or 'gd'"
+            )
         if self.solver != "auto":
             return self.solver
         return "newton" if X.shape[1] <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
@@ -279,9 +291,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        Theta = result.theta.reshape(-1, X.shape[1] + 1)
         self.classes_ = classes
-        self.coef_ = result.theta[None, :-1].astype(X.dtype)
-        self.intercept_ = np.array([result.theta[-1] if self.fit_intercept else 0.0], dtype=X.dtype)
+        self.coef_ = Theta[:, :-1].astype(X.dtype)
+        self.intercept_ = (Theta[:, -1] if self.fit_intercept else np.zeros(len(Theta))).astype(
+            X.dtype
+        )
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_history_ = to_sum_form(result.loss_history, float(s.sum()))
         self.solver_ = solver
@@ -292,46 +307,65 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             del self.feature_names_in_
 
     def _starting_point(self, n_features, classes):
-        theta = np.zeros(n_features + 1)
         if self.warm_start and hasattr(self, "coef_"):
-            if self.coef_.shape != (1, n_features) or not np.array_equal(self.classes_, classes):
+            n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
+            if self.coef_.shape != (n_outputs, n_features) or not np.array_equal(
+                self.classes_, classes
+            ):
                 raise ValueError(
                     f"warm_start needs the same features and classes as the previous fit: it had "
                     f"{self.coef_.shape[1]} features and classes {self.classes_.tolist()}, this "
                     f"fit has {n_features} and {classes.tolist()}. Set warm_start=False."
                 )
-            theta[:-1] = self.coef_[0]
-            theta[-1] = self.intercept_[0] if self.fit_intercept else 0.0
-        return theta
+        return self._fitted_theta(n_features, classes)
+
+    def _fitted_theta(self, n_features, classes):
+        """The fitted coefficients and intercepts as a solver's theta, or zeros if not fitted."""
+        n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
+        Theta = np.zeros((n_outputs, n_features + 1))
+        if hasattr(self, "coef_"):
+            Theta[:, :-1] = self.coef_
+            Theta[:, -1] = self.intercept_ if self.fit_intercept else 0.0
+        return Theta.ravel()
 
     def _scores(self, X, probability):
+        """Binary: z (n_samples,) or sigmoid(z); multiclass: Z (n_samples, K) or its softmax.
+        X's dtype, float64 sums."""
         check_is_fitted(self)
         X = validate_data(
             self, X, reset=False, dtype=list(V.FLOAT_DTYPES), order="C", ensure_all_finite=False
         )
         X = np.asarray(X)
-        out = np.empty(X.shape[0], dtype=X.dtype)
-        w = self.coef_[0].astype(np.float64)
+        Theta = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
+        binary = Theta.shape[0] == 1
+        out = np.empty(X.shape[0] if binary else (X.shape[0], Theta.shape[0]), dtype=X.dtype)
         with thread_limit(self.n_jobs):
             V.check_finite_matrix(X)
-            decision_scores(X, w, float(self.intercept_[0]), probability, out)
+            for_classes(self.classes_.shape[0]).scores(X, Theta, probability, out)
         return out
 
     def decision_function(self, X):
-        """Scores z = X w + b, shape (n_samples,); positive means classes_[1]."""
+        """Binary: scores z = X w + b, shape (n_samples,), positive means classes_[1].
+        Multiclass: Z = X W^T + b, shape (n_samples, n_classes)."""
         return self._scores(X, probability=False)
 
     def predict_proba(self, X):
-        """Probabilities of classes_[0] and classes_[1], shape (n_samples, 2)."""
+        """Probabilities of each class in classes_, shape (n_samples, n_classes), rows summing
+        to 1 (binary: sigmoid; multiclass: softmax of the scores)."""
         p = self._scores(X, probability=True)
-        return np.column_stack([1.0 - p, p])
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
 
     def predict_log_proba(self, X):
         """Log-probabilities, computed from the scores without log(0) for large margins."""
         z = self.decision_function(X)
+        if z.ndim == 2:
+            z = z.astype(np.float64)
+            return z - logsumexp(z, axis=1, keepdims=True)
         return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
 
     def predict(self, X):
-        """Class labels: classes_[1] where the score is positive, classes_[0] elsewhere."""
-        positive = self.decision_function(X) > 0  # checks the fit before classes_ is read
-        return self.classes_[positive.astype(np.intp)]
+        """Class labels: binary, classes_[1] where the score is positive; multiclass, the class
+        of the largest score."""
+        z = self.decision_function(X)  # checks the fit before classes_ is read
+        index = z.argmax(axis=1) if z.ndim == 2 else (z > 0).astype(np.intp)
+        return self.classes_[index]

@@ -27,26 +27,40 @@ def check_gradient(
         max_j |g_j - (J(theta + eps e_j) - J(theta - eps e_j)) / (2 eps)| / max(max_j |g_j|, 1e-12)
 
     Values around 1e-8 or below mean the derivatives agree (the finite differences carry
-    O(eps^2) truncation and O(1e-16 / eps) rounding error). y takes any two labels, as in fit.
+    O(eps^2) truncation and O(1e-16 / eps) rounding error). y takes any labels, as in fit: for
+    two classes coef has shape (d,) or (1, d) and intercept is a scalar or (1,); for K >= 3
+    classes (the multinomial objective) coef is (K, d) and intercept (K,), in the order of
+    np.unique(y).
+
+    Raises ValueError for invalid C, X or y, or coef/intercept of the wrong shape or not finite.
     """
     V.check_C(C)
     X = V.as_float_matrix(X)
     y = V.as_labels(y, X.shape[0])
-    _, y01 = V.binary_targets(y)
+    classes, codes = V.class_targets(y)
+    n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
     s = V.sample_weights(sample_weight, X.shape[0])
-    coef = np.asarray(coef, dtype=np.float64).reshape(-1)
-    if coef.shape[0] != X.shape[1]:
-        raise ValueError(f"coef has {coef.shape[0]} entries but X has {X.shape[1]} features")
-    theta = np.empty(X.shape[1] + 1)
-    theta[:-1] = coef
-    theta[-1] = float(np.asarray(intercept).reshape(-1)[0]) if fit_intercept else 0.0
+    d = X.shape[1]
+    coef = np.asarray(coef, dtype=np.float64)
+    if coef.size != n_outputs * d:
+        raise ValueError(
+            f"coef has shape {coef.shape} but y has {classes.shape[0]} classes and X {d} "
+            f"features: pass coef of shape ({n_outputs}, {d})"
+        )
+    intercept = np.broadcast_to(np.asarray(intercept, dtype=np.float64).reshape(-1), n_outputs)
+    Theta = np.column_stack([coef.reshape(n_outputs, d), intercept * float(fit_intercept)])
+    theta = Theta.ravel()
     if not np.isfinite(theta).all():
         raise ValueError("coef and intercept must be finite")
     with thread_limit(n_jobs) as n_threads:
-        objective = LogisticObjective(X, y01, s, C, fit_intercept, n_threads)
+        objective = LogisticObjective(
+            X, codes, s, C, fit_intercept, n_threads, n_classes=classes.shape[0]
+        )
         _, grad = objective.loss_gradient(theta)
         numeric = np.zeros_like(grad)
-        for j in range(theta.shape[0] - (0 if fit_intercept else 1)):
+        free = np.ones((n_outputs, d + 1), dtype=bool)
+        free[:, -1] = fit_intercept
+        for j in np.flatnonzero(free.ravel()):
             step = np.zeros_like(theta)
             step[j] = eps
             numeric[j] = (objective.loss(theta + step) - objective.loss(theta - step)) / (2 * eps)

@@ -1,7 +1,13 @@
-"""The objective on one data set: J(w, b) = sum_i s_i l(y_i, w.x_i + b) + ||w||^2 / (2C).
+"""The objective on one data set: a datafit (datafits.py) plus the smooth part of the penalty,
+
+    J(theta) = sum_i s_i l(y_i, z_i) + (1 - l1_ratio) ||W||_F^2 / (2C),   z_i = W x_i + b
+
+and, kept apart for the proximal solvers, the non-smooth l1_ratio ||W||_1 / C (penalties.py).
 
 Solvers see the mean form J / sum(s) (better conditioned, independent of n); the conversion
-between the two forms lives here and nowhere else. theta = (w_1..w_d, b) is one float64 vector.
+between the two forms lives here and nowhere else. theta is one float64 vector of length
+n_outputs (d + 1): the (n_outputs, d + 1) array of each output's coefficients then its
+intercept, row-major; for the binomial datafit that is (w_1..w_d, b).
 """
 
 from __future__ import annotations
@@ -9,9 +15,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit
 
 from . import _validation as V
+from .datafits import for_classes
 from .kernels import dense
 
 # Statistics of the rows (a preconditioner, a Hessian estimate) come from a strided sample of
@@ -31,18 +37,24 @@ def to_sum_form(mean_values, weight_sum):
 
 
 class LogisticObjective:
-    """Data (already validated: X C-contiguous float32/float64, y in {0, 1} float64, s float64)
-    plus penalty, evaluated with the fused kernels on `n_blocks` row blocks.
+    """Data (already validated: X C-contiguous float32/float64, y float64 class codes 0..K-1,
+    s float64), the datafit for n_classes (binomial for 2, multinomial above) and the penalty
+    (C, l1_ratio), evaluated with the fused kernels on `n_blocks` row blocks.
 
     X need not have been checked for NaN and inf: any such entry makes the first pass's result
     non-finite (0 * NaN and 0 * inf are NaN, and the fastmath flags keep that), and the first
     pass then names the entry with the ValueError of the validation, so the check costs no
     extra read of X on valid data."""
 
-    def __init__(self, X, y, s, C=1.0, fit_intercept=True, n_blocks=1):
+    def __init__(self, X, y, s, C=1.0, fit_intercept=True, n_blocks=1, n_classes=2, l1_ratio=0.0):
         self.X, self.y, self.s = X, y, s
         self.fit_intercept = bool(fit_intercept)
-        self.l2 = 0.0 if math.isinf(C) else 1.0 / C
+        self.datafit = for_classes(n_classes)
+        self.n_outputs = self.datafit.n_outputs
+        # the penalty (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||^2 / 2) / C, split into its smooth
+        # part (here, in every pass) and its L1 part (the proximal solvers' business)
+        self.l2 = 0.0 if math.isinf(C) else (1.0 - l1_ratio) / C
+        self.l1 = 0.0 if math.isinf(C) else l1_ratio / C
         self.n_blocks = int(n_blocks)
         self.weight_sum = float(s.sum())
         # the mean form divides by the sum: a subnormal sum (1e-320) would make that infinite
@@ -52,10 +64,9 @@ class LogisticObjective:
                 "2.2e-308 (rescale sample_weight or class_weight)"
             )
         self.scale = 1.0 / self.weight_sum  # sum form -> mean form
-        self.n_params = X.shape[1] + 1
-        serial = X.size < SERIAL_BELOW
-        self._loss_gradient = dense.loss_gradient_serial if serial else dense.loss_gradient
-        self._gd_epoch = dense.gd_epoch_serial if serial else dense.gd_epoch
+        self.n_params = self.n_outputs * (X.shape[1] + 1)
+        self._serial = X.size < SERIAL_BELOW
+        self._gd_epoch = dense.gd_epoch_serial if self._serial else dense.gd_epoch
         self._x_checked = False
         self._sample = None
         self._mean_sq_norm = None
@@ -83,24 +94,20 @@ class LogisticObjective:
             self._sample = sample, weights / weights.sum()
         return self._sample
 
-    def sample_hessp(self, theta):
-        """(hessp, diagonal) of the mean-form Hessian at theta estimated on row_sample():
-        hessp(v) = H v for v of length d + 1 and diagonal = diag(H), with
-        H = sum_i q_i a_i (1 - a_i) x~_i x~_i^T + l2 / sum(s) (not on the intercept), q the
-        sample's normalised weights. Without a fitted intercept its row and column are the
-        identity's, so the intercept stays where it is."""
-        rows, weights = self.row_sample()
-        z = rows @ theta[:-1] + theta[-1]
-        h = weights * expit(z) * expit(-z)  # a (1 - a) without cancellation
-        l2 = self.l2 * self.scale
-        fit_intercept = self.fit_intercept
+    def as_matrix(self, theta):
+        """theta as its (n_outputs, d + 1) view: coefficients [:, :-1], intercepts [:, -1]."""
+        return theta.reshape(self.n_outputs, -1)
 
-        def hessp(v):
-            t = h * (rows @ v[:-1] + (v[-1] if fit_intercept else 0.0))
-            return np.append(rows.T @ t + l2 * v[:-1], t.sum() if fit_intercept else v[-1])
-
-        diagonal = np.append(h @ rows**2 + l2, h.sum() if fit_intercept else 1.0)
-        return hessp, diagonal
+    def sample_hessp(self, theta, sample=None):
+        """(hessp, diagonal) of the mean-form Hessian of the smooth part at theta, estimated on
+        row_sample() (or on `sample`, a (rows, normalised weights) pair): hessp(v) = H v for v
+        of length n_params and diagonal = diag(H); the smooth penalty l2 / sum(s) is on the
+        coefficients, not the intercepts. Without a fitted intercept the intercepts' rows and
+        columns are the identity's, so they stay where they are."""
+        rows, weights = self.row_sample() if sample is None else sample
+        return self.datafit.sample_hessp(
+            rows, weights, self.as_matrix(theta), self.l2 * self.scale, self.fit_intercept
+        )
 
     def gradient_rounding_level(self, theta, grad):
         """About how much of max_j |dJ/dtheta_j| at theta (mean form; grad is the gradient
@@ -116,15 +123,19 @@ class LogisticObjective:
         return to_sum_form(value, self.weight_sum)
 
     def loss_gradient(self, theta):
-        """Mean-form objective and its gradient (length d + 1; the last entry is the
-        intercept's, zero when the intercept is not fitted). One read of X."""
-        w, b = theta[:-1], theta[-1]
+        """Mean-form objective (the smooth part) and its gradient (length n_params, laid out
+        as theta; the intercepts' entries are zero when they are not fitted). One read of X."""
+        Theta = self.as_matrix(theta)
         grad = np.empty(self.n_params)
-        loss = self._loss_gradient(self.X, self.y, self.s, w, b, self.n_blocks, grad)
+        loss = self.datafit.loss_gradient(
+            self.X, self.y, self.s, Theta, self.n_blocks, grad, self._serial
+        )
         self._check_x_once(loss, grad)
-        loss = dense.add_l2_penalty(loss, grad, w, self.l2)  # the kernels' own penalty code
+        G = self.as_matrix(grad)
+        for k in range(self.n_outputs):  # the kernels' own penalty code, one output at a time
+            loss = dense.add_l2_penalty(loss, G[k], Theta[k, :-1], self.l2)
         if not self.fit_intercept:
-            grad[-1] = 0.0
+            G[:, -1] = 0.0
         return loss * self.scale, grad * self.scale
 
     def loss(self, theta):
@@ -132,7 +143,11 @@ class LogisticObjective:
 
     def gd_epoch(self, theta, step):
         """Mean-form J and gradient at theta and the gradient step theta - step * grad, in one
-        read of X (the fused kernel). Returns (J, grad, theta_next)."""
+        read of X (the fused kernel; for K >= 3 outputs the step follows the pass, in
+        NumPy: it touches K (d + 1) numbers, not X). Returns (J, grad, theta_next)."""
+        if self.n_outputs > 1:
+            loss, grad = self.loss_gradient(theta)
+            return loss, grad, theta - step * grad
         w, b = theta[:-1], theta[-1]
         grad = np.empty(self.n_params)
         theta_next = np.empty(self.n_params)
@@ -175,7 +190,8 @@ class LogisticObjective:
         return self._mean_sq_norm
 
     def lipschitz_bound(self):
-        """Upper bound on the curvature of the mean-form objective: the loss Hessian is
+        """Upper bound on the curvature of the mean-form objective: the binomial loss Hessian is
         X~^T diag(s a(1-a)) X~ / sum(s) with a(1-a) <= 1/4, whose largest eigenvalue is at most
-        its trace, mean_sq_norm() / 4; the penalty adds l2 / sum(s)."""
-        return 0.25 * self.mean_sq_norm() + self.l2 * self.scale
+        its trace, mean_sq_norm() / 4 (multinomial: diag(p) - p p^T <= 1/2, mean_sq_norm() / 2);
+        the smooth penalty adds l2 / sum(s)."""
+        return self.datafit.curvature_bound * self.mean_sq_norm() + self.l2 * self.scale

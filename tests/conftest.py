@@ -57,3 +57,51 @@ def small_problem(n=257, d=7, dtype=np.float64, seed=0):
     X = rng.standard_normal((n, d)).astype(dtype)
     y = (rng.random(n) < 0.4).astype(np.float64)
     return X, y
+
+
+def _standardised(X):
+    spread = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
+@pytest.fixture(scope="session")
+def iris():
+    """scikit-learn's iris: 150 x 4, 3 classes."""
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def wine():
+    """scikit-learn's wine as it is: 178 x 13, 3 classes, columns from 0.1 to 1.7e3."""
+    from sklearn.datasets import load_wine
+
+    return load_wine(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's digits: 1797 x 64 pixel counts 0..16 (some columns all zero), 10 classes."""
+    from sklearn.datasets import load_digits
+
+    return load_digits(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def digits_scaled(digits):
+    X, y = digits
+    return _standardised(X), y
+
+
+@pytest.fixture(scope="session")
+def iris_scaled(iris):
+    X, y = iris
+    return _standardised(X), y
+
+
+@pytest.fixture(scope="session")
+def correlated_multiclass():
+    """The ill-conditioned synthetic problem (correlated columns scaled up to e^5 apart) with 4
+    classes drawn from a softmax."""
+    return make_problem(1500, 8, seed=3, scale_range=2.5, n_classes=4)

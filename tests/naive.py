@@ -89,3 +89,43 @@ def sgd_epoch_in_order(
             avg_w += (w - avg_w) / n_avg
             avg_b += (b - avg_b) / n_avg
     return w, b, avg_w, avg_b, loss
+
+
+def softmax(Z):
+    """Row-wise softmax, shifted by each row's maximum."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def multinomial_loss_gradient(X, y, s, W, b):
+    """Twin of kernels.multinomial.loss_gradient: (sum_i s_i (logsumexp(z_i) - z_iy), gradient
+    as a flat K (d + 1) vector, class k's coefficients then its intercept)."""
+    X = np.asarray(X, dtype=np.float64)
+    Z = X @ W.T + b
+    labels = np.asarray(y, dtype=np.intp)
+    top = Z.max(axis=1)
+    lse = top + np.log(np.exp(Z - top[:, None]).sum(axis=1))
+    loss = np.sum(s * (lse - Z[np.arange(len(Z)), labels]))
+    R = softmax(Z)
+    R[np.arange(len(Z)), labels] -= 1.0
+    R *= s[:, None]
+    return loss, np.column_stack([R.T @ X, R.sum(axis=0)]).ravel()
+
+
+def multinomial_objective(X, y, s, W, b, C, l1_ratio=0.0):
+    """J(W, b) = sum_i s_i l_i + (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2 / 2) / C."""
+    loss, _ = multinomial_loss_gradient(X, y, s, W, b)
+    return loss + penalty(W, C, l1_ratio)
+
+
+def penalty(W, C, l1_ratio=0.0):
+    """scikit-learn's elastic-net penalty on the coefficients (never the intercepts)."""
+    if np.isinf(C):
+        return 0.0
+    W = np.asarray(W, dtype=np.float64)
+    return (l1_ratio * np.abs(W).sum() + (1 - l1_ratio) * 0.5 * np.sum(W * W)) / C
+
+
+def multinomial_scores(X, W, b, probability):
+    Z = np.asarray(X, dtype=np.float64) @ W.T + b
+    return softmax(Z) if probability else Z

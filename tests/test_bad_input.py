@@ -80,12 +80,20 @@ FIT_CASES = [
     ("zero-features", np.empty((50, 0)), _good()[1], None, ValueError, r"0 feature"),
     ("one-class", _good()[0], np.ones(50), None, ValueError, r"only one class"),
     (
-        "three-classes",
+        "class-of-zero-weights",
         _good()[0],
         np.arange(50) % 3,
-        None,
+        np.where(np.arange(50) % 3 == 2, 0.0, 1.0),
         ValueError,
-        r"Only binary classification.*OneVsRest",
+        r"class 2 has only rows of weight 0",
+    ),
+    (
+        "binary-class-of-zero-weights",
+        _good()[0],
+        np.array(["a", "b"] * 25),
+        np.array([1.0, 0.0] * 25),
+        ValueError,
+        r"class 'b' has only rows of weight 0",
     ),
     (
         "text-X",
@@ -215,7 +223,9 @@ def test_check_gradient_validates_its_arguments(kwargs, match):
     X, y, _ = _good()
     with pytest.raises(ValueError, match=match):
         fastlogreg.check_gradient(X, y, np.zeros(3), **kwargs)
-    with pytest.raises(ValueError, match=r"coef has 2 entries but X has 3 features"):
+    with pytest.raises(
+        ValueError, match=r"coef has shape \(2,\) but y has 2 classes and X 3 features"
+    ):
         fastlogreg.check_gradient(X, y, np.zeros(2))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._cg import conjugate_gradient
 from ._line_search import ROUNDING_SLACK
 
 # this many iterations in a row that neither lowered J beyond rounding nor brought the gradient
@@ -96,26 +97,7 @@ def newton_decrease(objective, theta, grad):
     sample_hessp; H^-1 g comes from conjugate gradients preconditioned by diag(H), whose
     estimate of g^T H^-1 g grows with every iteration, so stopping early underestimates it."""
     hessp, diagonal = objective.sample_hessp(theta)
-    diagonal = np.where(diagonal > 0, diagonal, 1.0)
-    x = np.zeros_like(grad)
-    r = grad.copy()
-    z = r / diagonal
-    p = z.copy()
-    rz = float(r @ z)
-    stop = DECREASE_CG_RTOL * float(np.linalg.norm(grad))
-    for _ in range(DECREASE_CG_ITERATIONS):
-        hp = hessp(p)
-        curvature = float(p @ hp)
-        if not curvature > 0:  # a flat direction (no penalty, collinear columns)
-            break
-        step = rz / curvature
-        x += step * p
-        r -= step * hp
-        if float(np.linalg.norm(r)) <= stop:
-            break
-        z = r / diagonal
-        rz, rz_old = float(r @ z), rz
-        p = z + (rz / rz_old) * p
+    x = conjugate_gradient(hessp, grad, diagonal, DECREASE_CG_RTOL, DECREASE_CG_ITERATIONS)
     return 0.5 * float(grad @ x)
 
 

@@ -57,25 +57,32 @@ def preconditioner(objective):
 
 
 class Preconditioned:
-    """The change of variables theta = (w, b) <-> u = (v, c) and the gradient's chain rule."""
+    """The change of variables theta = (w, b) <-> u = (v, c) and the gradient's chain rule,
+    applied to each output's row of the (n_outputs, d + 1) parameter layout alike."""
 
     def __init__(self, centres, scales):
         self.centres, self.scales = centres, scales
 
+    def _rows(self, vector):
+        return vector.reshape(-1, self.scales.shape[0] + 1)
+
     def to_theta(self, u):
-        w = u[:-1] / self.scales
-        return np.append(w, u[-1] - self.centres @ w)
+        U = self._rows(u)
+        W = U[:, :-1] / self.scales
+        return np.column_stack([W, U[:, -1] - W @ self.centres]).ravel()
 
     def to_u(self, theta):
-        w = theta[:-1]
-        return np.append(w * self.scales, theta[-1] + self.centres @ w)
+        Theta = self._rows(theta)
+        W = Theta[:, :-1]
+        return np.column_stack([W * self.scales, Theta[:, -1] + W @ self.centres]).ravel()
 
     def gradient_u(self, grad):
         """dJ/du from dJ/dtheta."""
-        grad_u = np.empty_like(grad)
-        grad_u[:-1] = (grad[:-1] - self.centres * grad[-1]) / self.scales
-        grad_u[-1] = grad[-1]
-        return grad_u
+        G = self._rows(grad)
+        grad_u = np.empty_like(G)
+        grad_u[:, :-1] = (G[:, :-1] - np.outer(G[:, -1], self.centres)) / self.scales
+        grad_u[:, -1] = G[:, -1]
+        return grad_u.ravel()
 
 
 def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
@@ -147,7 +154,7 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
         message = max_iter_message(max_iter, "iterations", grad, tol)
     if not objective.fit_intercept:
         theta = theta.copy()
-        theta[-1] = 0.0
+        objective.as_matrix(theta)[:, -1] = 0.0
     return SolverResult(theta, len(history), converged, history, message)
 
 

@@ -16,6 +16,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ..exceptions import DivergenceError
 from ..kernels.hessian import hessian_sum
+from ._cg import conjugate_gradient
 from ._line_search import accept_step
 from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
 from .gd import SolverResult, print_progress
@@ -24,23 +25,33 @@ HESSIAN_ROWS = 16_384  # rows in the Hessian sample, at least ...
 ROWS_PER_PARAMETER = 32  # ... this many per parameter, so it stays well conditioned
 ARMIJO = 1e-4
 MAX_HALVINGS = 40
+# the multinomial direction's conjugate gradients stop at a relative residual of
+# min(CG_RTOL, max|grad|): a loose solve far from the optimum, where the quadratic model is
+# rough anyway, and a tighter one near it, so that with an exact Hessian (all rows in the sample)
+# the convergence stays superlinear (Eisenstat and Walker's forcing terms, 1996)
+CG_RTOL = 1e-2
+CG_MAX_ITER = 200
+
+
+def hessian_sample(objective, max_rows, rng):
+    """(rows as float64, their weights s): a fixed random sample of at most max_rows of the
+    rows with positive weight (zero-weight rows add nothing to the Hessian), all of them when
+    there are few enough (then float64 X is not copied)."""
+    X, s = objective.X, objective.s
+    rows = np.flatnonzero(s > 0)
+    if rows.size > max_rows:
+        rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+    if rows.size == X.shape[0]:
+        return X.astype(np.float64, copy=False), s
+    return X[rows].astype(np.float64, copy=False), s[rows]
 
 
 class SampledHessian:
-    """The mean-form Hessian of the objective, estimated from a fixed sample of its rows with
-    positive weight (all of them when there are few enough)."""
+    """The mean-form Hessian of the binomial objective, estimated from a fixed sample of its
+    rows (hessian_sample), as a (d + 1) x (d + 1) matrix."""
 
     def __init__(self, objective, max_rows, rng):
-        X, s = objective.X, objective.s
-        rows = np.flatnonzero(s > 0)  # zero-weight rows add nothing to the Hessian
-        if rows.size > max_rows:
-            rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
-        if rows.size == X.shape[0]:
-            self.X = X.astype(np.float64, copy=False)  # every row: no copy of float64 X
-            self.s = s
-        else:
-            self.X = X[rows].astype(np.float64, copy=False)
-            self.s = s[rows]
+        self.X, self.s = hessian_sample(objective, max_rows, rng)
         # mean form over the sample: it estimates the mean form over all rows
         self.scale = 1.0 / float(self.s.sum())
         self.l2 = objective.l2 * objective.scale
@@ -63,13 +74,22 @@ def newton(
 ):
     """Minimise the mean-form objective from theta0. Stops when max_j |dJ/dtheta_j| <= tol or
     after max_iter iterations. random_state draws the Hessian's row sample (None: a fixed seed,
-    so fits repeat exactly)."""
-    d = objective.n_params - 1
+    so fits repeat exactly).
+
+    Binomial: the direction solves the sampled (d + 1) x (d + 1) Hessian by Cholesky.
+    Multinomial (K outputs): the sampled Hessian has K (d + 1) rows and building it costs
+    O(rows (K d)^2) (about 9 GFMA for 16k rows, d = 100, K = 10, against 65 MFMA for one
+    Hessian-vector product on the same rows), so the direction comes from conjugate gradients
+    on the sample's Hessian-vector products (a truncated Newton step, preconditioned by the
+    diagonal), which exploits the Hessian's structure diag(p) - p p^T per row without forming
+    it."""
     if hessian_rows is None:
-        hessian_rows = max(HESSIAN_ROWS, ROWS_PER_PARAMETER * (d + 1))
+        hessian_rows = max(HESSIAN_ROWS, ROWS_PER_PARAMETER * objective.n_params)
     rng = np.random.default_rng(0) if random_state is None else random_state
-    hessian = SampledHessian(objective, hessian_rows, rng)
-    n_free = d + 1 if objective.fit_intercept else d
+    if objective.n_outputs == 1:
+        newton_direction = _cholesky_direction(objective, hessian_rows, rng)
+    else:
+        newton_direction = _cg_direction(objective, hessian_rows, rng)
 
     theta = np.array(theta0, dtype=np.float64)
     loss, grad = objective.loss_gradient(theta)
@@ -84,8 +104,7 @@ def newton(
     converged = max_abs(grad) <= tol
     stall = RoundingStall(objective)
     while not converged and n_iter < max_iter:
-        direction = np.zeros_like(theta)
-        direction[:n_free] = -_solve(hessian(theta), grad[:n_free])
+        direction = newton_direction(theta, grad)
         slope = float(grad @ direction)
         step = 1.0
         for _ in range(MAX_HALVINGS):
@@ -114,6 +133,33 @@ def newton(
     if not converged and not message:
         message = max_iter_message(max_iter, "iterations", grad, tol)
     return SolverResult(theta, n_iter, converged, history, message)
+
+
+def _cholesky_direction(objective, hessian_rows, rng):
+    hessian = SampledHessian(objective, hessian_rows, rng)
+    n_free = objective.n_params if objective.fit_intercept else objective.n_params - 1
+
+    def direction(theta, grad):
+        step = np.zeros_like(theta)
+        step[:n_free] = -_solve(hessian(theta), grad[:n_free])
+        return step
+
+    return direction
+
+
+def _cg_direction(objective, hessian_rows, rng):
+    rows, s = hessian_sample(objective, hessian_rows, rng)
+    sample = rows, s / s.sum()
+
+    def direction(theta, grad):
+        hessp, diagonal = objective.sample_hessp(theta, sample)
+        rtol = min(CG_RTOL, max_abs(grad))
+        step = -conjugate_gradient(hessp, grad, diagonal, rtol, CG_MAX_ITER)
+        if not float(step @ grad) < 0:  # no curvature along the gradient: a gradient step
+            step = -grad / np.where(diagonal > 0, diagonal, 1.0)
+        return step
+
+    return direction
 
 
 def _solve(H, g):

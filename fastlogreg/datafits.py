@@ -1,0 +1,93 @@
+"""The datafits: the loss per row, l(y, z), and what the solvers need of it.
+
+A datafit has `n_outputs` scores per row (binomial 1, multinomial K) and parameters laid out as
+a (n_outputs, d + 1) array, each row one output's d coefficients then its intercept, flattened
+row-major into the solvers' theta. For each it offers the same few things, named alike:
+
+- loss_gradient(X, y, s, Theta, n_blocks, grad, serial): the fused pass (kernels/), the sum
+  sum_i s_i l(y_i, z_i) and its gradient into the flat `grad`;
+- curvature_bound: the largest eigenvalue of d^2 l / dz^2 over all z (for step sizes);
+- sample_hessp(rows, weights, Theta, l2, fit_intercept): the mean-form Hessian on a row sample,
+  as a Hessian-vector product and its diagonal (newton for K >= 3, the Newton-decrement check);
+- scores(X, Theta, probability, out): prediction.
+
+Labels are float64 codes 0 .. K-1 (binomial: 0/1), as the kernels take them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, softmax
+
+from .kernels import dense, multinomial
+
+
+class Binomial:
+    """l(y, z) = log(1 + e^z) - y z for y in {0, 1} (scikit-learn's binary objective)."""
+
+    n_outputs = 1
+    curvature_bound = 0.25  # a (1 - a) <= 1/4
+
+    def loss_gradient(self, X, y, s, Theta, n_blocks, grad, serial):
+        kernel = dense.loss_gradient_serial if serial else dense.loss_gradient
+        return kernel(X, y, s, Theta[0, :-1], Theta[0, -1], n_blocks, grad)
+
+    def sample_hessp(self, rows, weights, Theta, l2, fit_intercept):
+        z = rows @ Theta[0, :-1] + Theta[0, -1]
+        h = weights * expit(z) * expit(-z)  # a (1 - a) without cancellation
+
+        def hessp(v):
+            t = h * (rows @ v[:-1] + (v[-1] if fit_intercept else 0.0))
+            return np.append(rows.T @ t + l2 * v[:-1], t.sum() if fit_intercept else v[-1])
+
+        diagonal = np.append(h @ rows**2 + l2, h.sum() if fit_intercept else 1.0)
+        return hessp, diagonal
+
+    def scores(self, X, Theta, probability, out):
+        dense.decision_scores(X, Theta[0, :-1], float(Theta[0, -1]), probability, out)
+
+
+class Multinomial:
+    """l(y, z) = logsumexp_k(z_k) - z_y for y in 0..K-1 (scikit-learn's multinomial
+    objective; over-parameterised: only the penalty makes W unique)."""
+
+    curvature_bound = 0.5  # diag(p) - p p^T <= (I - 11^T / K) / 2 (Boehning 1992)
+
+    def __init__(self, n_classes):
+        self.n_outputs = int(n_classes)
+
+    def loss_gradient(self, X, y, s, Theta, n_blocks, grad, serial):
+        kernel = multinomial.loss_gradient_serial if serial else multinomial.loss_gradient
+        W = np.ascontiguousarray(Theta[:, :-1])
+        return kernel(X, y, s, W, np.ascontiguousarray(Theta[:, -1]), n_blocks, grad)
+
+    def sample_hessp(self, rows, weights, Theta, l2, fit_intercept):
+        """Per row the Hessian in z is diag(p) - p p^T, so for a direction V (K, d + 1) with
+        U = X~ V^T: (H v)_k = sum_i q_i (p_ik U_ik - p_ik (p_i . U_i)) x~_i + l2 V_k[:d]."""
+        K, d = self.n_outputs, rows.shape[1]
+        P = softmax(rows @ Theta[:, :-1].T + Theta[:, -1], axis=1)
+        qP = weights[:, None] * P
+
+        def hessp(v):
+            V = v.reshape(K, d + 1)
+            U = rows @ V[:, :-1].T + (V[:, -1] if fit_intercept else 0.0)
+            T = qP * (U - np.sum(P * U, axis=1, keepdims=True))
+            out = np.empty((K, d + 1))
+            out[:, :-1] = T.T @ rows + l2 * V[:, :-1]
+            out[:, -1] = T.sum(axis=0) if fit_intercept else V[:, -1]
+            return out.ravel()
+
+        curvature = qP * (1.0 - P)
+        diagonal = np.empty((K, d + 1))
+        diagonal[:, :-1] = curvature.T @ rows**2 + l2
+        diagonal[:, -1] = curvature.sum(axis=0) if fit_intercept else 1.0
+        return hessp, diagonal.ravel()
+
+    def scores(self, X, Theta, probability, out):
+        W = np.ascontiguousarray(Theta[:, :-1])
+        multinomial.decision_scores(X, W, np.ascontiguousarray(Theta[:, -1]), probability, out)
+
+
+def for_classes(n_classes):
+    """The datafit of scikit-learn's LogisticRegression for this many classes (>= 2)."""
+    return Binomial() if n_classes == 2 else Multinomial(n_classes)

@@ -1,0 +1,37 @@
+"""Conjugate gradients for H x = b with H symmetric positive semi-definite, given only as a
+Hessian-vector product, preconditioned by its diagonal (Nocedal and Wright, Numerical
+Optimization, 2nd ed., Algorithm 5.3). Shared by newton's multinomial direction and the
+Newton-decrement check."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def conjugate_gradient(hessp, b, diagonal, rtol, max_iter):
+    """Approximate solution x of H x = b, stopping when ||b - H x|| <= rtol ||b||, after
+    max_iter products, or at a direction of zero or negative curvature (a flat direction: no
+    penalty, collinear columns, the multinomial's common shift), where the iterate so far is
+    returned. It starts from 0, and every iterate lowers x^T H x / 2 - b^T x, so an early stop
+    still gives a descent direction for the quadratic model."""
+    diagonal = np.where(diagonal > 0, diagonal, 1.0)
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = r / diagonal
+    p = z.copy()
+    rz = float(r @ z)
+    stop = rtol * float(np.linalg.norm(b))
+    for _ in range(max_iter):
+        hp = hessp(p)
+        curvature = float(p @ hp)
+        if not curvature > 0:
+            break
+        step = rz / curvature
+        x += step * p
+        r -= step * hp
+        if float(np.linalg.norm(r)) <= stop:
+            break
+        z = r / diagonal
+        rz, rz_old = float(r @ z), rz
+        p = z + (rz / rz_old) * p
+    return x

@@ -1,0 +1,203 @@
+"""Multinomial logistic regression (K >= 3 classes): every solver that supports it reaches
+scikit-learn's optimum on the data scikit-learn ships and on an ill-conditioned synthetic
+problem; the estimator's multiclass attributes and predictions; its gradient against finite
+differences."""
+
+import functools
+import warnings
+
+import naive
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.utils.class_weight import compute_class_weight
+
+import fastlogreg
+from fastlogreg import LogisticRegression
+
+
+def _weights(variant, y):
+    """(sample_weight, class_weight, the per-row weights they imply) for a test variant."""
+    classes = np.unique(y)
+    if variant == "sample_weight":
+        s = np.random.default_rng(0).uniform(0, 2, y.shape[0])
+        s[::17] = 0.0
+        return s, None, s
+    if variant == "class_weight":
+        cw = {c: 1.0 + k for k, c in enumerate(classes)}
+        per_class = compute_class_weight(cw, classes=classes, y=y)
+        return None, cw, per_class[np.searchsorted(classes, y)]
+    return None, None, np.ones(y.shape[0])
+
+
+@functools.cache
+def _reference(dataset, C, variant, X_bytes, y_bytes):
+    """scikit-learn's optimum as an objective value: its newton-cholesky at tol 1e-12, or, where
+    that stops short with a warning (wine at C = 100), the lower of it and lbfgs."""
+    X = np.frombuffer(X_bytes).reshape(-1, _reference.d[dataset])
+    y = np.frombuffer(y_bytes, dtype=_reference.ydtype[dataset])
+    sample_weight, class_weight, s = _weights(variant, y)
+    values = []
+    for solver in ("newton-cholesky", "lbfgs"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = SklearnLogisticRegression(
+                C=C, solver=solver, tol=1e-12, max_iter=5000, class_weight=class_weight
+            ).fit(X, y, sample_weight=sample_weight)
+        codes = np.searchsorted(model.classes_, y).astype(np.float64)
+        values.append(naive.multinomial_objective(X, codes, s, model.coef_, model.intercept_, C))
+        if not caught:
+            break
+    return min(values)
+
+
+_reference.d, _reference.ydtype = {}, {}
+
+
+def _best(dataset, X, y, C, variant):
+    _reference.d[dataset], _reference.ydtype[dataset] = X.shape[1], y.dtype
+    return _reference(dataset, C, variant, np.ascontiguousarray(X).tobytes(), y.tobytes())
+
+
+# gd needs standardised columns (its epochs grow with the condition number squared)
+MATRIX = [
+    (data, solver)
+    for data in ("iris", "wine", "correlated_multiclass", "digits")
+    for solver in ("newton", "lbfgs")
+] + [("iris_scaled", "gd"), ("digits_scaled", "gd")]
+
+
+def _cases():
+    for data, solver in MATRIX:
+        for C in (0.01, 1.0, 100.0):
+            for variant in ("plain", "sample_weight", "class_weight"):
+                # digits is the slow one: its weighted variants at C = 1 only
+                if data.startswith("digits") and variant != "plain" and C != 1.0:
+                    continue
+                # gd's epochs grow as C does; C = 100 on digits takes minutes, C = 1 seconds
+                if solver == "gd" and (C == 100.0 or (data.startswith("digits") and C != 0.01)):
+                    continue
+                yield data, solver, C, variant
+
+
+@pytest.mark.parametrize(("dataset", "solver", "C", "variant"), list(_cases()))
+def test_solver_reaches_sklearn_optimum(request, dataset, solver, C, variant):
+    X, y = request.getfixturevalue(dataset)
+    X = np.asarray(X, dtype=np.float64)
+    sample_weight, class_weight, s = _weights(variant, y)
+    best = _best(dataset, X, y, C, variant)
+    codes = np.searchsorted(np.unique(y), y).astype(np.float64)
+    for dtype, rtol in ((np.float64, 1e-6), (np.float32, 1e-4)):
+        model = LogisticRegression(
+            C=C, tol=1e-8, max_iter=100_000, class_weight=class_weight, solver=solver
+        )
+        model.fit(X.astype(dtype), y, sample_weight=sample_weight)
+        K = np.unique(y).shape[0]
+        assert model.coef_.shape == (K, X.shape[1]) and model.coef_.dtype == dtype
+        assert model.intercept_.shape == (K,)
+        ours = naive.multinomial_objective(
+            X, codes, s, model.coef_.astype(np.float64), model.intercept_.astype(np.float64), C
+        )
+        assert abs(ours - best) <= rtol * best, (dtype, ours, best)
+
+
+def test_predictions_match_scikit_learn(wine):
+    X, y = wine
+    ours = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000).fit(X, y)
+    theirs = SklearnLogisticRegression(
+        C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y)
+    np.testing.assert_array_equal(ours.classes_, [0, 1, 2])
+    proba = ours.predict_proba(X)
+    assert proba.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(proba, theirs.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(ours.predict_log_proba(X), np.log(proba), rtol=1e-10, atol=1e-12)
+    scores = ours.decision_function(X)
+    assert scores.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(scores, X @ ours.coef_.T + ours.intercept_, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_string_labels_and_class_order():
+    X, y = naive_problem = _three_class_problem()
+    labels = np.array(["zebra", "ant", "moth"])
+    model = LogisticRegression(tol=1e-8).fit(X, labels[y])
+    reference = LogisticRegression(tol=1e-8).fit(X, np.searchsorted(np.sort(labels), labels[y]))
+    np.testing.assert_array_equal(model.classes_, ["ant", "moth", "zebra"])
+    np.testing.assert_allclose(model.coef_, reference.coef_)
+    assert set(model.predict(X)) <= set(labels)
+    del naive_problem
+
+
+def _three_class_problem(n=600, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    W = rng.standard_normal((3, d))
+    y = np.argmax(X @ W.T + rng.gumbel(size=(n, 3)), axis=1)
+    return X, y
+
+
+def test_binary_targets_keep_the_binomial_model():
+    X, y = _three_class_problem()
+    y = (y == 1).astype(int)
+    model = LogisticRegression(tol=1e-8).fit(X, y)
+    assert model.coef_.shape == (1, X.shape[1]) and model.intercept_.shape == (1,)
+    assert model.decision_function(X).shape == (X.shape[0],)
+
+
+def test_warm_start_continues_and_checks_the_shape():
+    X, y = _three_class_problem()
+    model = LogisticRegression(tol=1e-8, warm_start=True, solver="lbfgs").fit(X, y)
+    first = model.n_iter_[0]
+    model.fit(X, y)
+    assert model.n_iter_[0] < first  # started at the optimum
+    with pytest.raises(ValueError, match="warm_start needs the same features and classes"):
+        model.fit(X, (y == 1).astype(int))
+
+
+def test_one_vs_rest_wrapper_keeps_working(iris):
+    X, y = iris
+    ovr = OneVsRestClassifier(LogisticRegression(tol=1e-8)).fit(X, y)
+    assert len(ovr.estimators_) == 3
+    assert all(e.coef_.shape == (1, 4) for e in ovr.estimators_)
+    reference = OneVsRestClassifier(
+        SklearnLogisticRegression(solver="newton-cholesky", tol=1e-12)
+    ).fit(X, y)
+    np.testing.assert_allclose(ovr.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("C", [np.inf, 0.3])
+def test_gradient_matches_finite_differences(fit_intercept, C):
+    X, y = _three_class_problem(n=200)
+    rng = np.random.default_rng(1)
+    coef, intercept = rng.standard_normal((3, X.shape[1])), rng.standard_normal(3)
+    error = fastlogreg.check_gradient(
+        X,
+        y,
+        coef,
+        intercept,
+        C=C,
+        fit_intercept=fit_intercept,
+        sample_weight=rng.uniform(0, 2, X.shape[0]),
+    )
+    assert error < 1e-7
+
+
+def test_gradient_check_notices_a_wrong_gradient(monkeypatch):
+    # the check itself can fail: break the kernel's gradient and it must say so
+    from fastlogreg import datafits
+
+    X, y = _three_class_problem(n=100)
+    original = datafits.Multinomial.loss_gradient
+
+    def broken(self, *args):
+        loss = original(self, *args)
+        args[5][0] += 1.0  # grad
+        return loss
+
+    monkeypatch.setattr(datafits.Multinomial, "loss_gradient", broken)
+    assert fastlogreg.check_gradient(X, y, np.zeros((3, X.shape[1])), np.zeros(3)) > 1e-3
