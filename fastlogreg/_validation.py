@@ -217,6 +217,29 @@ def check_scalar_params(C, tol, max_iter, learning_rate, verbose, solver="gd"):
         raise ValueError(f"verbose must be an integer >= 0, got {verbose!r}")
 
 
+# solvers that handle the non-smooth L1 part of the elastic net (l1_ratio > 0)
+L1_SOLVERS = ("auto", "newton", "sgd")
+
+
+def check_l1_ratio(l1_ratio, solver):
+    """l1_ratio must be a real number in [0, 1], and above 0 the solver must support it."""
+    if (
+        not isinstance(l1_ratio, numbers.Real)
+        or isinstance(l1_ratio, bool)
+        or not 0.0 <= l1_ratio <= 1.0
+    ):
+        raise ValueError(
+            f"l1_ratio must be a number in [0, 1] (0: L2, 1: L1, between: elastic net), got "
+            f"{l1_ratio!r}"
+        )
+    if l1_ratio > 0 and solver not in L1_SOLVERS:
+        raise ValueError(
+            f"solver={solver!r} does not support l1_ratio > 0 (L1 or elastic net); use one of "
+            f"{L1_SOLVERS}: 'newton' runs proximal Newton with coordinate descent, 'sgd' the "
+            "cumulative L1 penalty"
+        )
+
+
 def check_sgd_params(eta0, power_t, average, n_iter_no_change, shuffle):
     if eta0 is not None and (
         not isinstance(eta0, numbers.Real) or isinstance(eta0, bool) or not 0 < eta0 < np.inf

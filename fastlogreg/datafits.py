@@ -9,6 +9,10 @@ row-major into the solvers' theta. For each it offers the same few things, named
 - curvature_bound: the largest eigenvalue of d^2 l / dz^2 over all z (for step sizes);
 - sample_hessp(rows, weights, Theta, l2, fit_intercept): the mean-form Hessian on a row sample,
   as a Hessian-vector product and its diagonal (newton for K >= 3, the Newton-decrement check);
+- sample_curvatures(rows, weights, Theta): per row and output, the second derivative of the
+  weighted loss in that output's score, (rows, n_outputs): the Hessian's diagonal blocks are
+  X~^T diag(h_k) X~ (exact for the binomial datafit; for the multinomial one they leave out the
+  coupling between classes, which the proximal Newton solver accepts as its quadratic model);
 - scores(X, Theta, probability, out): prediction.
 
 Labels are float64 codes 0 .. K-1 (binomial: 0/1), as the kernels take them.
@@ -42,6 +46,10 @@ class Binomial:
 
         diagonal = np.append(h @ rows**2 + l2, h.sum() if fit_intercept else 1.0)
         return hessp, diagonal
+
+    def sample_curvatures(self, rows, weights, Theta):
+        z = rows @ Theta[0, :-1] + Theta[0, -1]
+        return (weights * expit(z) * expit(-z))[:, None]
 
     def scores(self, X, Theta, probability, out):
         dense.decision_scores(X, Theta[0, :-1], float(Theta[0, -1]), probability, out)
@@ -82,6 +90,10 @@ class Multinomial:
         diagonal[:, :-1] = curvature.T @ rows**2 + l2
         diagonal[:, -1] = curvature.sum(axis=0) if fit_intercept else 1.0
         return hessp, diagonal.ravel()
+
+    def sample_curvatures(self, rows, weights, Theta):
+        P = softmax(rows @ Theta[:, :-1].T + Theta[:, -1], axis=1)
+        return weights[:, None] * P * (1.0 - P)
 
     def scores(self, X, Theta, probability, out):
         W = np.ascontiguousarray(Theta[:, :-1])

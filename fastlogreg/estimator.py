@@ -21,7 +21,7 @@ from ._config import thread_limit
 from .datafits import for_classes
 from .exceptions import DivergenceError
 from .objective import LogisticObjective, to_sum_form
-from .solvers import gradient_descent, lbfgs, newton
+from .solvers import gradient_descent, lbfgs, newton, prox_newton
 from .solvers.sgd import SGDProgress, sgd
 
 SOLVERS = ("auto", "newton", "lbfgs", "sgd", "gd")
@@ -35,20 +35,32 @@ AUTO_NEWTON_MAX_FEATURES = 200
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression with an L2 penalty, trained by fused Numba kernels.
+    """Logistic regression (binary and multinomial) with an L2, L1 or elastic-net penalty,
+    trained by fused Numba kernels.
 
-    Minimises J(w, b) = sum_i s_i [log(1 + exp(z_i)) - y_i z_i] + ||w||^2 / (2C), z_i = w.x_i + b,
-    the objective of scikit-learn's LogisticRegression (s_i = sample_weight * class weight, the
-    intercept is not penalised, C=np.inf means no penalty).
+    Minimises scikit-learn's LogisticRegression objective (1.8+ parameterisation):
+
+        J(W, b) = sum_i s_i l(y_i, z_i) + (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2 / 2) / C
+
+    with z_i = W x_i + b, s_i = sample_weight * class weight, the intercepts not penalised and
+    C=np.inf meaning no penalty. Two classes: the binomial loss
+    l = log(1 + exp(z)) - y z, y in {0, 1} for classes_[0] and classes_[1], W of shape (1, d).
+    K >= 3 classes: the multinomial loss l = logsumexp_k(z_k) - z_y, W of shape (K, d).
 
     Parameters
     ----------
     C : float, default=1.0
-        Inverse of the L2 penalty strength; > 0, np.inf for none.
+        Inverse of the penalty strength; > 0, np.inf for none.
+    l1_ratio : float in [0, 1], default=0.0
+        The elastic-net mix: 0 is L2, 1 is L1 (sparse coefficients, exact zeros), between is the
+        elastic net. Above 0 it needs solver 'auto', 'newton' (proximal Newton) or 'sgd'.
     fit_intercept : bool, default=True
     solver : {'auto', 'newton', 'lbfgs', 'sgd', 'gd'}, default='auto'
         'newton': Newton's method with the exact gradient (one fused pass per iteration) and a
-        Hessian from a sample of at most max(16384, 32 (d + 1)) rows. 'lbfgs': L-BFGS (Nocedal
+        Hessian from a sample of at most max(16384, 32 n_params) rows (multiclass: its
+        direction by conjugate gradients on Hessian-vector products); with l1_ratio > 0,
+        proximal Newton, coordinate descent on that sampled quadratic model over a working set
+        of features (fastlogreg/solvers/prox_newton.py). 'lbfgs': L-BFGS (Nocedal
         and Wright) with a Wolfe line search on the fused loss-and-gradient pass, in coordinates
         preconditioned by the Hessian's diagonal (fastlogreg/solvers/lbfgs.py). 'sgd': per-sample
         stochastic gradient descent, Hogwild when n_jobs > 1. 'gd': full-batch gradient
@@ -61,9 +73,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         constant step) or one of SGDClassifier's schedules. Unused by 'newton' and 'lbfgs'.
     tol : float, default=1e-4
         'gd', 'newton', 'lbfgs': stop when max_j |dJ/dtheta_j| / sum(s) <= tol, the only test
-        that counts as converged. 'sgd': stop when the epoch's mean loss has not improved by tol
-        for n_iter_no_change epochs (None: never); it warns when the model ends more than tol
-        (1e-4 when None) above the optimum, by a Newton step's predicted decrease.
+        that counts as converged; with l1_ratio > 0, when the largest distance of that gradient
+        (of the smooth part) to the L1 subdifferential is <= tol. 'sgd': stop when the epoch's
+        mean loss has not improved by tol for n_iter_no_change epochs (None: never); it warns
+        when the model ends more than tol (1e-4 when None) above the optimum, by a Newton
+        step's predicted decrease.
     max_iter : int, default=100
         Maximum number of epochs ('gd', 'sgd') or iterations ('newton', 'lbfgs'); a solver that
         stops short of its tolerance warns with ConvergenceWarning and says how far it is.
@@ -95,7 +109,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_, coef_ (1, n_features; X's dtype), intercept_ (1,), n_iter_ (1,) epochs or
+    classes_, coef_ ((1, n_features) for two classes, (n_classes, n_features) for more; X's
+    dtype), intercept_ ((1,) or (n_classes,)), n_iter_ (1,) epochs or
     iterations run, loss_history_ (objective J per epoch or iteration, in the sum form above;
     for 'sgd' the epoch's running loss), solver_ (the solver that ran), n_features_in_,
     feature_names_in_ (DataFrame input with string column names only).
@@ -105,6 +120,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self,
         C=1.0,
         *,
+        l1_ratio=0.0,
         fit_intercept=True,
         solver="auto",
         learning_rate="auto",
@@ -122,6 +138,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         shuffle=True,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.learning_rate = learning_rate
@@ -214,6 +231,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        V.check_l1_ratio(self.l1_ratio, self.solver)
         V.check_sgd_params(
             self.eta0, self.power_t, self.average, self.n_iter_no_change, self.shuffle
         )
@@ -236,7 +254,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _objective(self, X, codes, s, classes, n_threads):
         return LogisticObjective(
-            X, codes, s, self.C, self.fit_intercept, n_threads, n_classes=classes.shape[0]
+            X,
+            codes,
+            s,
+            self.C,
+            self.fit_intercept,
+            n_threads,
+            n_classes=classes.shape[0],
+            l1_ratio=float(self.l1_ratio),
         )
 
     def _pick_solver(self, X, classes):
@@ -247,12 +272,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         if self.solver != "auto":
             return self.solver
+        if self.l1_ratio > 0:  # the one batch solver for L1 and elastic net
+            return "newton"
         return "newton" if X.shape[1] <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
 
     def _run_batch_solver(self, solver, objective, theta0):
         common = dict(tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
         if solver == "newton":
             rng = None if self.random_state is None else check_random_state(self.random_state)
+            if objective.l1 > 0:
+                return prox_newton(objective, theta0, random_state=rng, **common)
             return newton(objective, theta0, random_state=rng, **common)
         if solver == "lbfgs":
             return lbfgs(objective, theta0, **common)

@@ -105,3 +105,9 @@ def correlated_multiclass():
     """The ill-conditioned synthetic problem (correlated columns scaled up to e^5 apart) with 4
     classes drawn from a softmax."""
     return make_problem(1500, 8, seed=3, scale_range=2.5, n_classes=4)
+
+
+@pytest.fixture(scope="session")
+def wine_scaled(wine):
+    X, y = wine
+    return _standardised(X), y

@@ -26,10 +26,16 @@ def hessian_sum(X, s, w, b, fit_intercept, work=None):
     """X~^T diag(s a(1-a)) X~ for one block of float64 rows X (sum form, no penalty); shape
     (d+1, d+1) with the intercept last, or (d, d) without an intercept. `work`, if given, is a
     float64 array shaped like X reused for the scaled rows (saves a large allocation per call)."""
+    with np.errstate(over="ignore"):  # huge X overflows to inf; the caller checks for it
+        return weighted_gram(X, curvature(X @ w + b, s), fit_intercept, work)
+
+
+def weighted_gram(X, h, fit_intercept, work=None):
+    """X~^T diag(h) X~ for float64 rows X and per-row weights h (the Hessian of any datafit whose
+    second derivative in the score is h): (d+1, d+1) with the intercept last, or (d, d)."""
     d = X.shape[1]
     out = np.empty((d + 1, d + 1) if fit_intercept else (d, d))
-    with np.errstate(over="ignore"):  # huge X overflows to inf; the caller checks for it
-        h = curvature(X @ w + b, s)
+    with np.errstate(over="ignore"):
         scaled = np.multiply(X, h[:, None], out=work)
         out[:d, :d] = X.T @ scaled
         if fit_intercept:

@@ -1,0 +1,194 @@
+"""Coordinate descent on a quadratic model plus an L1 term: the inner solver of proximal Newton.
+
+    minimise over delta:  g . delta + delta^T H delta / 2 + strength sum_j' |x_j + delta_j|
+
+(the sum over the penalised entries j)
+
+with H symmetric positive semi-definite (p x p, small: the Hessian on the working set). Each
+coordinate step is exact: the soft-thresholded Newton step of the one-dimensional problem, then
+H delta is updated by one row of H (O(p) per step). This is glmnet's inner loop (Friedman,
+Hastie and Tibshirani, J. Stat. Softw. 2010) on an explicit H, as in newGLMNET (Yuan, Ho and
+Lin, JMLR 2012) and glum's IRLS-CD.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import CACHE
+
+
+@njit(cache=CACHE)
+def cd_quadratic(H, g, x, strength, penalised, z, max_sweeps, tol):
+    """Cyclic coordinate descent on the model above for the new point z = x + delta (updated in
+    place from its initial value; float64, length p like g and x; penalised a boolean mask).
+    Working on z rather than delta makes a thresholded coordinate exactly 0.0. Stops after
+    the first sweep in which every coordinate step changed the model's gradient by at most tol
+    (|change_j| H_jj <= tol) or after max_sweeps sweeps; returns the number of sweeps."""
+    p = g.shape[0]
+    Hd = np.zeros(p)  # H (z - x)
+    for j in range(p):
+        step = z[j] - x[j]
+        if step != 0.0:
+            for i in range(p):
+                Hd[i] += step * H[j, i]
+    for sweep in range(max_sweeps):
+        biggest = 0.0
+        for j in range(p):
+            a = H[j, j]
+            if not a > 0.0:
+                continue
+            current = z[j]
+            target = current - (g[j] + Hd[j]) / a
+            if penalised[j]:
+                threshold = strength / a
+                if target > threshold:
+                    target -= threshold
+                elif target < -threshold:
+                    target += threshold
+                else:
+                    target = 0.0
+            change = target - current
+            if change != 0.0:
+                z[j] = target
+                for i in range(p):
+                    Hd[i] += change * H[j, i]
+                biggest = max(biggest, abs(change) * a)
+        if biggest <= tol:
+            return sweep + 1
+    return max_sweeps
+
+
+@njit(cache=CACHE)
+def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max_sweeps, tol):
+    """Coordinate descent on the multinomial model with the exact Hessian of a row sample,
+    never formed: per row the Hessian in the scores is diag(p) - p p^T, so with
+    U = X~ (Z - Theta)^T (the change of every score) and m_i = p_i . U_i the model's gradient
+    for coefficient (k, j) is G_kj + l2 (Z_kj - Theta_kj) + sum_i q_i x_ij p_ik (U_ik - m_i).
+    A step of c on (k, j) updates U_:k += c x_:j and m += c p_:k x_:j: O(rows) per coordinate,
+    so a sweep costs about one Hessian-vector product on the sample (glmnet's "naive"
+    updates, which scale to K (d + 1) parameters where the explicit Hessian would not).
+
+    rows_t (p, n) float64: the sample's working-set columns, transposed; q (n,) normalised
+    weights; P_t (K, n) softmax probabilities at Theta; G, Theta, Z (K, p + 1): gradient,
+    current point and the target (updated in place), the last column the intercepts, which
+    are not penalised (skipped when not fit_intercept). Stops as cd_quadratic; returns the
+    number of sweeps."""
+    p, n = rows_t.shape
+    K = P_t.shape[0]
+    U = np.zeros((K, n))  # X~ (Z - Theta)^T, from Z's initial value
+    m = np.zeros(n)
+    for k in range(K):
+        for j in range(p + 1):
+            step = Z[k, j] - Theta[k, j]
+            if step != 0.0:
+                for i in range(n):
+                    U[k, i] += step * (1.0 if j == p else rows_t[j, i])
+        for i in range(n):
+            m[i] += P_t[k, i] * U[k, i]
+    # the model's diagonal, data part: sum_i q_i p_ik (1 - p_ik) x_ij^2 (+ l2 on coefficients)
+    A = np.zeros((K, p + 1))
+    for k in range(K):
+        for i in range(n):
+            h = q[i] * P_t[k, i] * (1.0 - P_t[k, i])
+            A[k, p] += h
+            for j in range(p):
+                A[k, j] += h * rows_t[j, i] * rows_t[j, i]
+        for j in range(p):
+            A[k, j] += l2
+    n_coordinates = p + 1 if fit_intercept else p
+    for sweep in range(max_sweeps):
+        biggest = 0.0
+        for j in range(n_coordinates):
+            intercept = j == p
+            for k in range(K):
+                a = A[k, j]
+                if not a > 0.0:
+                    continue
+                curvature_term = 0.0
+                for i in range(n):
+                    x = 1.0 if intercept else rows_t[j, i]
+                    curvature_term += q[i] * x * P_t[k, i] * (U[k, i] - m[i])
+                model_gradient = G[k, j] + curvature_term
+                if not intercept:
+                    model_gradient += l2 * (Z[k, j] - Theta[k, j])
+                current = Z[k, j]
+                target = current - model_gradient / a
+                if not intercept:
+                    threshold = strength / a
+                    if target > threshold:
+                        target -= threshold
+                    elif target < -threshold:
+                        target += threshold
+                    else:
+                        target = 0.0
+                change = target - current
+                if change != 0.0:
+                    Z[k, j] = target
+                    for i in range(n):
+                        x = 1.0 if intercept else rows_t[j, i]
+                        U[k, i] += change * x
+                        m[i] += change * P_t[k, i] * x
+                    biggest = max(biggest, abs(change) * a)
+            if not intercept:
+                # the common shift of the column: no data curvature along it, only the penalty's,
+                # so one-coordinate steps crawl along it (a condition number of data curvature /
+                # l2); minimise the model along it exactly instead. Its slope there is the data
+                # gradient's sum over classes (0 for a true gradient: residuals sum to 0)
+                slope = 0.0
+                for k in range(K):
+                    slope += G[k, j] - l2 * Theta[k, j]
+                shift = _best_shift(Z[:, j], slope, strength, l2)
+                if shift != 0.0:
+                    for k in range(K):
+                        Z[k, j] += shift
+                        for i in range(n):
+                            U[k, i] += shift * rows_t[j, i]
+                    for i in range(n):
+                        m[i] += shift * rows_t[j, i]  # sum_k p_ik = 1
+        if biggest <= tol:
+            return sweep + 1
+    return max_sweeps
+
+
+@njit(cache=CACHE)
+def _shift_value(z, c, slope, strength, l2):
+    total = slope * c
+    for k in range(z.shape[0]):
+        v = z[k] + c
+        total += 0.5 * l2 * v * v + strength * abs(v)
+    return total
+
+
+@njit(cache=CACHE)
+def _best_shift(z, slope, strength, l2):
+    """argmin_c slope c + sum_k l2 (z_k + c)^2 / 2 + strength |z_k + c|, preferring c = 0 on
+    ties (no
+    needless moves along a flat minimum, as pure L1 has for an even number of classes). The
+    function is convex and quadratic between the breakpoints -z_k: the minimum is a breakpoint
+    or a stationary point of a piece, so all of those are tried."""
+    K = z.shape[0]
+    best, best_value = 0.0, _shift_value(z, 0.0, slope, strength, l2)
+    total = 0.0
+    for k in range(K):
+        total += z[k]
+    if l2 > 0.0:  # the stationary point of the piece below every breakpoint
+        stationary = -(slope + total * l2 - strength * K) / (K * l2)
+        value = _shift_value(z, stationary, slope, strength, l2)
+        if value < best_value * (1.0 - 1e-15) - 1e-300:
+            best, best_value = stationary, value
+    for k in range(K):
+        candidate = -z[k]
+        value = _shift_value(z, candidate, slope, strength, l2)
+        if value < best_value * (1.0 - 1e-15) - 1e-300:
+            best, best_value = candidate, value
+        if l2 > 0.0:
+            # the stationary point of the piece just above this breakpoint
+            above = 0
+            for i in range(K):
+                if z[i] + candidate >= 0.0:
+                    above += 1
+            stationary = -(slope + total * l2 + strength * (2 * above - K)) / (K * l2)
+            value = _shift_value(z, stationary, slope, strength, l2)
+            if value < best_value * (1.0 - 1e-15) - 1e-300:
+                best, best_value = stationary, value
+    return best

@@ -1,0 +1,168 @@
+"""Proximal Newton for L1 and elastic net: the smooth part (datafit + L2) by a quadratic model
+from a sampled Hessian, the L1 term exactly, the model minimised by coordinate descent.
+
+Each iteration (newGLMNET: Yuan, Ho and Lin, JMLR 2012; Lee, Sun and Saunders, SIAM J. Optim.
+2014; glum's IRLS-CD and skglm's ProxNewton work the same way):
+  1. the working set: coefficients that are non-zero or violate their optimality condition
+     (|dJ/dw_j| > l1), as whole feature columns, plus the intercepts; every other coefficient
+     stays at 0 this iteration, and the full gradient, recomputed at every iteration, lets
+     any of them back in, so the result is the optimum of the whole problem;
+  2. the model: the Hessian of the smooth part on the working set from the fixed row sample
+     of newton.py (hessian_sample). Binomial: explicit, X~_A^T diag(q a (1 - a)) X~_A + L2.
+     Multinomial: never formed (K (d + 1) squared entries); coordinate descent reaches it
+     through the per-row structure diag(p) - p p^T (kernels/cd.py, cd_multinomial). Its
+     diagonal blocks alone (glmnet's per-class model) took 100-500 iterations on iris and
+     wine at C = 1, against about 10 with the coupling;
+  3. coordinate descent (kernels/cd.py) on the model, to a model gradient accuracy of
+     INNER_FACTOR times the current optimality, so the outer convergence stays fast near the
+     optimum;
+  4. a backtracking line search on the full objective F = J + l1 ||W||_1 (Armijo condition
+     with the model's predicted decrease, Tseng and Yun 2009); the full step keeps the exact
+     zeros of coordinate descent.
+It stops when the largest distance of the gradient to the L1 subdifferential (penalties.L1) is
+at most tol: scikit-learn's saga stops on a change of coefficients instead; this is the
+optimality condition itself. One fused pass over X per line-search trial.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import softmax
+
+from ..exceptions import DivergenceError
+from ..kernels.cd import cd_multinomial, cd_quadratic
+from ..kernels.hessian import weighted_gram
+from ..penalties import L1
+from ._line_search import ROUNDING_SLACK
+from .gd import SolverResult
+from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, hessian_sample
+
+ARMIJO = 1e-4
+MAX_HALVINGS = 40
+INNER_FACTOR = 0.1
+MAX_SWEEPS = 200
+
+
+def prox_newton(
+    objective, theta0, *, tol=1e-4, max_iter=100, verbose=0, random_state=None, hessian_rows=None
+):
+    """Minimise the mean-form F = J + l1 ||W||_1 (objective.l1 scaled by 1 / sum(s)) from theta0.
+    Stops when the largest distance of the gradient to the subdifferential is <= tol, or after
+    max_iter iterations. loss_history holds F after every iteration. random_state draws the
+    Hessian's row sample (None: a fixed seed)."""
+    d = objective.X.shape[1]
+    penalty = L1(objective.l1 * objective.scale, d)
+    penalised = penalty.penalised(objective.n_params)
+    if hessian_rows is None:
+        hessian_rows = max(HESSIAN_ROWS, ROWS_PER_PARAMETER * objective.n_params)
+    rng = np.random.default_rng(0) if random_state is None else random_state
+    rows, s = hessian_sample(objective, hessian_rows, rng)
+    weights = s / s.sum()
+    l2 = objective.l2 * objective.scale
+
+    theta = np.array(theta0, dtype=np.float64)
+    loss, grad = objective.loss_gradient(theta)
+    if not np.isfinite(loss):
+        raise DivergenceError(
+            "the objective is not finite at the starting point; check the warm-start "
+            "coefficients or rescale X"
+        )
+    value = loss + penalty.value(theta)
+    distance = float(np.max(penalty.subdifferential_distance(theta, grad)))
+    history = []
+    n_iter = 0
+    message = ""
+    converged = distance <= tol
+    while not converged and n_iter < max_iter:
+        target = _model_minimiser(
+            objective, theta, grad, penalty, rows, weights, l2, INNER_FACTOR * distance
+        )
+        direction = target - theta
+        # the model's decrease of F for the full step (negative unless theta is optimal)
+        decrease = float(grad @ direction) + penalty.value(target) - penalty.value(theta)
+        step = 1.0
+        for _ in range(MAX_HALVINGS):
+            trial = target if step == 1.0 else theta + step * direction
+            new_loss, new_grad = objective.loss_gradient(trial)
+            new_value = new_loss + penalty.value(trial)
+            new_distance = float(np.max(penalty.subdifferential_distance(trial, new_grad)))
+            if np.isfinite(new_value) and (
+                new_value <= value + ARMIJO * step * decrease
+                # flat to rounding: the optimality measure decides, as accept_step's slopes do
+                or (
+                    abs(new_value - value) <= ROUNDING_SLACK * abs(value)
+                    and new_distance < distance
+                )
+            ):
+                break
+            step *= 0.5
+        else:
+            message = (
+                f"the line search found no step that lowers the objective, at a distance of "
+                f"the gradient to the subdifferential of {distance:.3g} > tol = {tol:.3g}. "
+                "Standardise the columns of X (e.g. sklearn.preprocessing.StandardScaler) or "
+                "loosen tol"
+            )
+            break
+        theta, loss, grad, value, distance = trial, new_loss, new_grad, new_value, new_distance
+        n_iter += 1
+        history.append(value)
+        converged = distance <= tol
+        if verbose:
+            print(
+                f"iteration {n_iter:5d}  objective {value:.12g}  subgradient distance "
+                f"{distance:.3g}  step {step:.3g}  non-zero "
+                f"{int(np.count_nonzero(theta[penalised]))}"
+            )
+    if not history:
+        history.append(value)
+    if not converged and not message:
+        message = (
+            f"reached max_iter={max_iter} iterations with a distance of the gradient to the "
+            f"subdifferential of {distance:.3g} > tol = {tol:.3g}. Increase max_iter, "
+            "standardise the columns of X (e.g. sklearn.preprocessing.StandardScaler), or "
+            "loosen tol"
+        )
+    return SolverResult(theta, n_iter, converged, history, message)
+
+
+def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_tol):
+    """The minimiser (approximately, by coordinate descent) over the working set of
+    grad . delta + delta^T H delta / 2 + l1 ||w + delta||_1, returned as theta + delta."""
+    d = rows.shape[1]
+    K = objective.n_outputs
+    Theta = objective.as_matrix(theta)
+    G = objective.as_matrix(grad)
+    W, G_w = Theta[:, :-1], G[:, :-1]
+    columns = np.flatnonzero(
+        np.any(W != 0, axis=0) | np.any(np.abs(G_w) > penalty.strength, axis=0)
+    )
+    fit_intercept = objective.fit_intercept
+    local = np.append(columns, d)  # the working set's entries of each output's row of theta
+    target = Theta.copy()
+    if K == 1:
+        # binomial: the explicit Hessian on the working set, (|A| + 1)^2 entries
+        sample = np.ascontiguousarray(rows[:, columns])
+        h = objective.datafit.sample_curvatures(rows, weights, Theta)[:, 0]
+        H = weighted_gram(sample, h, True)
+        H[np.arange(columns.shape[0]), np.arange(columns.shape[0])] += l2
+        block_penalised = np.arange(local.shape[0]) < columns.shape[0]
+        if not fit_intercept:  # the intercept's coordinate stays where it is
+            H[-1, :] = H[:, -1] = 0.0
+        z = Theta[0, local]
+        cd_quadratic(
+            H, G[0, local], Theta[0, local], penalty.strength, block_penalised, z, MAX_SWEEPS,
+            inner_tol,
+        )  # fmt: skip
+        target[0, local] = z
+    else:
+        # multinomial: the exact sampled Hessian through its per-row structure (kernels/cd.py)
+        rows_t = np.ascontiguousarray(rows[:, columns].T)
+        P_t = np.ascontiguousarray(softmax(rows @ W.T + Theta[:, -1], axis=1).T)
+        Z = np.ascontiguousarray(Theta[:, local])
+        cd_multinomial(
+            rows_t, weights, P_t, np.ascontiguousarray(G[:, local]), np.ascontiguousarray(
+                Theta[:, local]), Z, penalty.strength, l2, fit_intercept, MAX_SWEEPS, inner_tol,
+        )  # fmt: skip
+        target[:, local] = Z
+    return target.ravel()
