@@ -1,9 +1,16 @@
 """fastlogreg: logistic regression trained by fused, parallel Numba kernels."""
 
+from .cv import LogisticRegressionCV
 from .estimator import LogisticRegression
 from .exceptions import DivergenceError
 from .gradcheck import check_gradient
 from .warmup import warmup
 
-__all__ = ["DivergenceError", "LogisticRegression", "check_gradient", "warmup"]
+__all__ = [
+    "DivergenceError",
+    "LogisticRegression",
+    "LogisticRegressionCV",
+    "check_gradient",
+    "warmup",
+]
 __version__ = "0.1.0"

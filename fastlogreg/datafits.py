@@ -47,6 +47,9 @@ class Binomial:
         diagonal = np.append(h @ rows**2 + l2, h.sum() if fit_intercept else 1.0)
         return hessp, diagonal
 
+    def canonical(self, Theta, C):
+        return Theta
+
     def sample_curvatures(self, rows, weights, Theta):
         z = rows @ Theta[0, :-1] + Theta[0, -1]
         return (weights * expit(z) * expit(-z))[:, None]
@@ -90,6 +93,18 @@ class Multinomial:
         diagonal[:, :-1] = curvature.T @ rows**2 + l2
         diagonal[:, -1] = curvature.sum(axis=0) if fit_intercept else 1.0
         return hessp, diagonal.ravel()
+
+    def canonical(self, Theta, C):
+        """The fitted parameters in one canonical form. Adding one number to every class's
+        score changes no probability and no loss: the intercepts (never penalised) are unique
+        only up to that common shift, so the form with mean-0 intercepts is reported, and fits
+        from different starts agree; without a penalty (C = inf) the same holds for each
+        column of W. (With a penalty W is unique, and its columns already sum to 0 under L2.)"""
+        Theta = np.array(Theta, dtype=np.float64)
+        Theta[:, -1] -= Theta[:, -1].mean()
+        if np.isinf(C):
+            Theta[:, :-1] -= Theta[:, :-1].mean(axis=0)
+        return Theta
 
     def sample_curvatures(self, rows, weights, Theta):
         P = softmax(rows @ Theta[:, :-1].T + Theta[:, -1], axis=1)

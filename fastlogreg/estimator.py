@@ -320,7 +320,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        Theta = result.theta.reshape(-1, X.shape[1] + 1)
+        Theta = for_classes(classes.shape[0]).canonical(
+            result.theta.reshape(-1, X.shape[1] + 1), self.C
+        )
         self.classes_ = classes
         self.coef_ = Theta[:, :-1].astype(X.dtype)
         self.intercept_ = (Theta[:, -1] if self.fit_intercept else np.zeros(len(Theta))).astype(

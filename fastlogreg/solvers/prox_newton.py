@@ -142,7 +142,7 @@ def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_t
     target = Theta.copy()
     if K == 1:
         # binomial: the explicit Hessian on the working set, (|A| + 1)^2 entries
-        sample = np.ascontiguousarray(rows[:, columns])
+        sample = rows if columns.shape[0] == d else np.ascontiguousarray(rows[:, columns])
         h = objective.datafit.sample_curvatures(rows, weights, Theta)[:, 0]
         H = weighted_gram(sample, h, True)
         H[np.arange(columns.shape[0]), np.arange(columns.shape[0])] += l2

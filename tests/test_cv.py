@@ -1,0 +1,129 @@
+"""LogisticRegressionCV against scikit-learn's (use_legacy_attributes=False layout): the same
+grid, folds, scores and choice; warm-started paths; refit=False; bad input."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.linear_model import LogisticRegressionCV as SklearnLogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.estimator_checks import check_estimator
+
+from fastlogreg import LogisticRegression, LogisticRegressionCV
+
+
+def _sklearn_cv(X, y, l1_ratios, **kwargs):
+    solver = "newton-cholesky" if l1_ratios == (0.0,) else "saga"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return SklearnLogisticRegressionCV(
+            l1_ratios=l1_ratios, solver=solver, tol=1e-10, max_iter=10_000,
+            use_legacy_attributes=False, scoring="accuracy", **kwargs,
+        ).fit(X, y)  # fmt: skip
+
+
+@pytest.mark.parametrize("dataset", ["breast_cancer", "iris_scaled"])
+def test_matches_scikit_learn_l2(request, dataset):
+    X, y = request.getfixturevalue(dataset)
+    ours = LogisticRegressionCV(Cs=6, tol=1e-9, max_iter=1000).fit(X, y)
+    theirs = _sklearn_cv(X, y, (0.0,), Cs=6)
+    np.testing.assert_allclose(ours.Cs_, theirs.Cs_)
+    assert ours.coefs_paths_.shape == theirs.coefs_paths_.shape
+    assert ours.scores_.shape == theirs.scores_.shape == (5, 1, 6)
+    np.testing.assert_array_equal(ours.scores_, theirs.scores_)
+    assert ours.C_ == theirs.C_ and ours.l1_ratio_ == 0.0
+    # the paths are the same optima (the multinomial intercepts only up to a common shift)
+    np.testing.assert_allclose(
+        ours.coefs_paths_[..., :-1], theirs.coefs_paths_[..., :-1], atol=2e-4
+    )
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_matches_scikit_learn_elastic_net(breast_cancer):
+    X, y = breast_cancer
+    grid = dict(Cs=[0.01, 0.05, 0.2], l1_ratios=(0.5, 1.0))  # where saga converges
+    ours = LogisticRegressionCV(tol=1e-9, max_iter=1000, **grid).fit(X, y)
+    theirs = _sklearn_cv(X, y, grid.pop("l1_ratios"), **grid)
+    np.testing.assert_array_equal(ours.scores_, theirs.scores_)
+    assert (ours.C_, ours.l1_ratio_) == (theirs.C_, theirs.l1_ratio_)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    np.testing.assert_array_equal(ours.coef_ == 0, theirs.coef_ == 0)
+
+
+def test_refit_is_the_single_fit_at_the_chosen_c(breast_cancer):
+    X, y = breast_cancer
+    cv = LogisticRegressionCV(Cs=5, tol=1e-10, max_iter=1000).fit(X, y)
+    single = LogisticRegression(C=cv.C_, tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, single.coef_, rtol=1e-7, atol=1e-9)
+    assert cv.n_iter_.shape == (5, 1, 5)
+
+
+def test_warm_starts_shorten_the_path(breast_cancer):
+    X, y = breast_cancer
+    cv = LogisticRegressionCV(Cs=np.logspace(-1, 1, 8), tol=1e-8).fit(X, y)
+    cold = [LogisticRegression(C=C, tol=1e-8).fit(X, y).n_iter_[0] for C in np.logspace(-1, 1, 8)]
+    assert cv.n_iter_[:, 0, 1:].mean() < np.mean(cold[1:])
+
+
+def test_refit_false_averages_the_folds_best(iris_scaled):
+    X, y = iris_scaled
+    cv = LogisticRegressionCV(Cs=4, refit=False, tol=1e-8, max_iter=1000).fit(X, y)
+    best = cv.scores_[:, 0].argmax(axis=1)
+    np.testing.assert_allclose(cv.C_, cv.Cs_[best].mean())
+    expected = np.mean([cv.coefs_paths_[f, 0, c] for f, c in enumerate(best)], axis=0)
+    np.testing.assert_allclose(cv.coef_, expected[:, :-1])
+    np.testing.assert_allclose(cv.intercept_, expected[:, -1])
+
+
+def test_scoring_and_cv_objects(breast_cancer):
+    X, y = breast_cancer
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    cv = LogisticRegressionCV(Cs=3, cv=folds, scoring="neg_log_loss", tol=1e-8).fit(X, y)
+    assert cv.scores_.shape == (3, 1, 3) and np.all(cv.scores_ < 0)
+    train, test = next(folds.split(X, y))
+    model = SklearnLogisticRegression(C=cv.Cs_[1], solver="newton-cholesky", tol=1e-12)
+    model.fit(X[train], y[train])
+    from sklearn.metrics import log_loss
+
+    assert cv.scores_[0, 0, 1] == pytest.approx(-log_loss(y[test], model.predict_proba(X[test])))
+
+
+def test_check_estimator():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check_estimator(LogisticRegressionCV(Cs=3, cv=3, tol=1e-10))
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"Cs": 0}, r"Cs must be an int >= 1"),
+        ({"Cs": [1.0, -1.0]}, r"Cs must be an int >= 1 or a non-empty list of positive"),
+        ({"l1_ratios": [0.5, 2.0]}, r"l1_ratio must be a number in \[0, 1\]"),
+        ({"l1_ratios": []}, r"l1_ratios must hold at least one value"),
+        ({"solver": "sgd"}, r"solver must be one of \('auto', 'newton', 'lbfgs'\)"),
+        ({"solver": "lbfgs", "l1_ratios": [1.0]}, r"does not support l1_ratio > 0"),
+        ({"refit": "yes"}, r"refit must be True or False"),
+    ],
+)
+def test_bad_parameters_raise_before_any_state_changes(params, match):
+    X, y = np.random.default_rng(0).standard_normal((40, 3)), np.arange(40) % 2
+    model = LogisticRegressionCV(Cs=2).fit(X, y)
+    state = pickle.dumps(model)
+    model.set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y)
+    model.set_params(**LogisticRegressionCV(Cs=2).get_params())
+    assert pickle.dumps(model) == state
+
+
+def test_a_fold_without_a_class_is_an_error():
+    X = np.random.default_rng(0).standard_normal((12, 2))
+    y = np.array([0] * 5 + [1] * 5 + [2] * 2)
+    folds = [(np.arange(10), np.arange(10, 12)), (np.arange(2, 12), np.arange(2))]
+    with pytest.raises(ValueError, match=r"fold 0 hold no row of positive weight of class 2"):
+        LogisticRegressionCV(Cs=2, cv=folds).fit(X, y)
