@@ -18,7 +18,13 @@ def _build_parser():
     train = sub.add_parser("train", help="train on a CSV file and report loss and accuracy")
     train.add_argument("file", help="CSV file with a header row")
     train.add_argument("--target", required=True, help="name of the label column")
-    train.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (default 1.0)")
+    train.add_argument("--C", type=float, default=1.0, help="inverse penalty strength (default 1)")
+    train.add_argument(
+        "--l1-ratio",
+        type=float,
+        default=0.0,
+        help="elastic-net mix: 0 L2 (default), 1 L1, between elastic net",
+    )
     train.add_argument(
         "--solver",
         choices=["auto", "newton", "lbfgs", "sgd", "gd"],
@@ -57,6 +63,7 @@ def _train(args):
         lr = args.learning_rate  # 'auto' or a schedule name, validated by the estimator
     model = LogisticRegression(
         C=args.C,
+        l1_ratio=args.l1_ratio,
         solver=args.solver,
         max_iter=args.max_iter,
         tol=args.tol,
@@ -69,12 +76,12 @@ def _train(args):
         model.fit(X, y)
     seconds = time.perf_counter() - start
     log_proba = model.predict_log_proba(X)
-    log_loss = -np.mean(log_proba[np.arange(len(y)), (y == model.classes_[1]).astype(np.intp)])
+    log_loss = -np.mean(log_proba[np.arange(len(y)), np.searchsorted(model.classes_, y)])
     print(
         f"data      {args.file}: {X.shape[0]} rows, {X.shape[1]} features, "
         f"classes {model.classes_.tolist()}"
     )
-    print(f"objective {model.loss_history_[-1]:.6f}  (sum of log-losses + ||w||^2/(2C))")
+    print(f"objective {model.loss_history_[-1]:.6f}  (sum of log-losses + penalty)")
     print(f"log-loss  {log_loss:.6f}  (mean, training data)")
     print(f"accuracy  {model.score(X, y):.4f}  (training data)")
     unit = "epochs" if model.solver_ in ("sgd", "gd") else "iterations"

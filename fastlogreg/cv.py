@@ -25,7 +25,7 @@ from sklearn.utils.validation import _get_feature_names
 from . import _validation as V
 from ._config import thread_limit
 from .datafits import for_classes
-from .estimator import AUTO_NEWTON_MAX_FEATURES, LogisticRegression
+from .estimator import LogisticRegression, auto_solver
 
 CV_SOLVERS = ("auto", "newton", "lbfgs")
 
@@ -141,12 +141,10 @@ class LogisticRegressionCV(LogisticRegression):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         return self._grid()
 
-    def _path_solver(self, n_features, l1_ratio):
-        if self.solver != "auto":
-            return self.solver
-        if l1_ratio > 0 or n_features <= AUTO_NEWTON_MAX_FEATURES:
-            return "newton"
-        return "lbfgs"
+    def _path_solver(self, n_features, n_classes, l1_ratio):
+        return (
+            self.solver if self.solver != "auto" else auto_solver(n_features, n_classes, l1_ratio)
+        )
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the grid, then fit (refit=True) or average the folds' fits. X
@@ -176,7 +174,7 @@ class LogisticRegressionCV(LogisticRegression):
                 X_test, y_test = X[test], y[test]
                 for r, l1_ratio in enumerate(l1_ratios):
                     theta = np.zeros(n_outputs * (d + 1))
-                    solver = self._path_solver(d, l1_ratio)
+                    solver = self._path_solver(d, classes.shape[0], l1_ratio)
                     for c, C in enumerate(Cs):
                         objective = self._path_objective(
                             X, codes, s_train, classes, n_threads, C, l1_ratio
@@ -200,7 +198,7 @@ class LogisticRegressionCV(LogisticRegression):
                 C_, l1_ratio_ = float(Cs[c]), float(l1_ratios[r])
                 objective = self._path_objective(X, codes, s, classes, n_threads, C_, l1_ratio_)
                 start = paths[:, r, c].mean(axis=0).ravel()
-                solver = self._path_solver(d, l1_ratio_)
+                solver = self._path_solver(d, classes.shape[0], l1_ratio_)
                 result = self._run_batch_solver(solver, objective, start)
             else:
                 best = [np.unravel_index(int(np.argmax(fold)), fold.shape) for fold in scores]

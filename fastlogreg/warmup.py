@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 from ._config import thread_limit
-from .kernels import dense
+from .kernels import dense, multinomial
 from .kernels import sgd as sgd_kernels
 
 
@@ -41,4 +42,28 @@ def warmup(dtypes=(np.float64, np.float32), n_jobs=None, readonly=True):
                 sgd_kernels.sgd_epoch(
                     X, y, s, order, True, 0, np.zeros(2), state, np.zeros(2), params, 1
                 )
+                W, b3, grad3 = np.zeros((3, 2)), np.zeros(3), np.empty(9)
+                for loss_gradient in (multinomial.loss_gradient, multinomial.loss_gradient_serial):
+                    loss_gradient(X, y, s, W, b3, n_threads, grad3)
+                multinomial.decision_scores(X, W, b3, True, np.empty((4, 3), dtype=dtype))
+                _warm_up_new_paths(X)
     return time.perf_counter() - start
+
+
+def _warm_up_new_paths(X):
+    """The rest of the multinomial path, the L1 kernels (proximal Newton's coordinate descent, SGD's
+    cumulative penalty) and the multinomial SGD epoch, compiled by tiny fits through the
+    estimator, so that their state arrays are laid out exactly as in a real fit."""
+    from .estimator import LogisticRegression
+
+    writeable = X.flags.writeable
+    X = np.vstack([X, X[:2]])  # six rows: two of each of three classes
+    X.setflags(write=writeable)  # the read-only variants too
+    three = np.array([0, 1, 2, 0, 1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tiny data: convergence is not the point
+        for y in (three, three % 2):
+            for solver in ("newton", "lbfgs", "sgd"):
+                LogisticRegression(solver=solver, max_iter=2).fit(X, y).predict_proba(X)
+            for solver in ("newton", "sgd"):
+                LogisticRegression(solver=solver, l1_ratio=0.5, max_iter=2).fit(X, y)

@@ -129,3 +129,99 @@ def penalty(W, C, l1_ratio=0.0):
 def multinomial_scores(X, W, b, probability):
     Z = np.asarray(X, dtype=np.float64) @ W.T + b
     return softmax(Z) if probability else Z
+
+
+def cumulative_l1(w, q, u):
+    """Tsuruoka, Tsujii and Ananiadou's (ACL 2009) cumulative L1 step, as SGDClassifier applies
+    it: w_j > 0 -> max(0, w_j - (u + q_j)), w_j < 0 -> min(0, w_j + (u - q_j)), and q_j takes
+    the change. Returns the new (w, q)."""
+    new = np.where(
+        w > 0, np.maximum(0.0, w - (u + q)), np.where(w < 0, np.minimum(0.0, w + (u - q)), w)
+    )
+    return new, q + (new - w)
+
+
+def sgd_epoch_in_order_l1(
+    X,
+    y,
+    c,
+    w,
+    b,
+    eta,
+    alpha,
+    alpha_l1,
+    fit_intercept=True,
+    average_from=None,
+    implicit_penalty=False,
+    u=0.0,
+    q=None,
+):
+    """Twin of kernels.sgd.sgd_epoch with an L1 strength, rows in order, one thread: each
+    sample as in sgd_epoch_in_order (alpha the L2 strength), then u += eta_t alpha_l1 and the
+    cumulative L1 step, then the average. Returns (w, b, averaged w, averaged b, summed weighted
+    loss, u, q)."""
+    X = np.asarray(X, dtype=np.float64)
+    w, b = np.array(w, dtype=np.float64), float(b)
+    q = np.zeros_like(w) if q is None else np.array(q, dtype=np.float64)
+    avg_w, avg_b, n_avg, loss = np.zeros_like(w), 0.0, 0, 0.0
+    for t, (x, yi, ci) in enumerate(zip(X, y, c, strict=True), start=1):
+        z = x @ w + b
+        loss += ci * (log1pexp(z) - yi * z)
+        g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
+        if implicit_penalty:
+            w = (w - g * x) / (1.0 + eta(t) * alpha)
+        else:
+            w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
+        b = b - g if fit_intercept else b
+        u += eta(t) * alpha_l1
+        w, q = cumulative_l1(w, q, u)
+        if average_from is not None and t > average_from:
+            n_avg += 1
+            avg_w += (w - avg_w) / n_avg
+            avg_b += (b - avg_b) / n_avg
+    return w, b, avg_w, avg_b, loss, u, q
+
+
+def multinomial_sgd_epoch_in_order(
+    X,
+    y,
+    c,
+    W,
+    b,
+    eta,
+    alpha,
+    alpha_l1=0.0,
+    fit_intercept=True,
+    average_from=None,
+    implicit_penalty=False,
+):
+    """Twin of kernels.sgd_multinomial.sgd_multinomial_epoch with rows in order and one thread:
+    for each sample t (1-based), z = W x + b, r = c (softmax(z) - onehot(y)), then
+    W := max(0, 1 - eta_t alpha) W - eta_t r x^T, or with implicit_penalty
+    W := (W - eta_t r x^T) / (1 + eta_t alpha); b := b - eta_t r; with alpha_l1 > 0 the
+    cumulative L1 step on W; then the average. Returns (W, b, averaged W, averaged b, summed
+    weighted loss)."""
+    X = np.asarray(X, dtype=np.float64)
+    W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
+    q, u = np.zeros_like(W), 0.0
+    avg_W, avg_b, n_avg, loss = np.zeros_like(W), np.zeros_like(b), 0, 0.0
+    for t, (x, yi, ci) in enumerate(zip(X, y, c, strict=True), start=1):
+        z = W @ x + b
+        top = z.max()
+        loss += ci * (top + np.log(np.exp(z - top).sum()) - z[int(yi)])
+        r = softmax(z[None, :])[0]
+        r[int(yi)] -= 1.0
+        g = eta(t) * ci * r
+        if implicit_penalty:
+            W = (W - np.outer(g, x)) / (1.0 + eta(t) * alpha)
+        else:
+            W = max(0.0, 1.0 - eta(t) * alpha) * W - np.outer(g, x)
+        b = b - g if fit_intercept else b
+        if alpha_l1 > 0:
+            u += eta(t) * alpha_l1
+            W, q = cumulative_l1(W, q, u)
+        if average_from is not None and t > average_from:
+            n_avg += 1
+            avg_W += (W - avg_W) / n_avg
+            avg_b += (b - avg_b) / n_avg
+    return W, b, avg_W, avg_b, loss

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -97,3 +98,25 @@ def test_runs_as_a_module():
     )
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout
+
+
+def test_train_three_classes_with_l1(capsys, tmp_path, iris):
+    X, y = iris
+    names = ["setosa", "versicolor", "virginica"]
+    lines = ["a,b,c,d,species"] + [
+        ",".join(f"{v:g}" for v in row) + f",{names[label]}"
+        for row, label in zip(X, y, strict=True)
+    ]
+    path = tmp_path / "iris.csv"
+    path.write_text("\n".join(lines) + "\n")
+    argv = ["train", str(path), "--target", "species", "--l1-ratio", "1", "--C", "0.5"]
+    assert main([*argv, "--tol", "1e-8"]) == 0
+    out = capsys.readouterr().out
+    assert "classes ['setosa', 'versicolor', 'virginica']" in out
+    report = _report(out)
+    assert report["solver"] == "newton" and float(report["accuracy"]) > 0.9
+    from fastlogreg import LogisticRegression
+
+    model = LogisticRegression(C=0.5, l1_ratio=1.0, tol=1e-8).fit(X, y)
+    expected = -model.predict_log_proba(X)[np.arange(len(y)), y].mean()
+    assert float(report["log-loss"]) == pytest.approx(expected, rel=1e-5)

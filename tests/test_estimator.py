@@ -224,10 +224,13 @@ def test_pickle_clone_pipeline_and_grid_search():
 
 
 def test_warmup_compiles_every_kernel_for_both_dtypes_and_read_only_input():
-    from fastlogreg.kernels import dense, sgd
+    from fastlogreg.kernels import dense, multinomial, sgd, sgd_multinomial
 
     assert fastlogreg.warmup() >= 0.0
     for kernel in (
+        multinomial.loss_gradient,
+        multinomial.decision_scores,
+        sgd_multinomial.sgd_multinomial_epoch,
         sgd.sgd_epoch,
         dense.loss_gradient,
         dense.gd_epoch,

@@ -14,6 +14,8 @@ from fastlogreg import DivergenceError, LogisticRegression
 from fastlogreg.kernels import sgd as K
 from fastlogreg.objective import LogisticObjective
 from fastlogreg.solvers import newton
+from fastlogreg.solvers._stopping import newton_decrease, subdifferential_distance
+from fastlogreg.solvers.sgd import SGDProgress, sgd
 
 
 def _params(
@@ -404,3 +406,227 @@ def test_partial_fit_after_a_change_of_step_uses_the_new_step(correlated):
     model.set_params(learning_rate="constant", eta0=1e-3)
     model.partial_fit(X, y)
     assert model._sgd_progress.eta0 == 1e-3
+
+
+# --- the cumulative L1 penalty (binomial kernel) and the multinomial datafit at solver level ---
+
+
+def _l1_epoch_in_order(X, y, c, params, n_threads=1):
+    n, d = X.shape
+    v, avg = np.zeros(d), np.zeros(d)
+    state = np.zeros(K.L1_STATE_SIZE + d)
+    state[K.SCALE] = 1.0
+    order = np.arange((n + K.BLOCK_ROWS - 1) // K.BLOCK_ROWS)
+    loss = K.sgd_epoch(X, y, c, order, False, 0, v, state, avg, params, n_threads)
+    return state[K.SCALE] * v, state[K.INTERCEPT], avg, state[K.AVG_INTERCEPT], loss, state
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("schedule", "eta0", "eta"),
+    [
+        (K.CONSTANT, 0.05, lambda t: 0.05),
+        (K.INVSCALING, 0.5, lambda t: 0.5 / t**0.5),
+        # 'optimal' on the total strength alpha + alpha_l1 = 0.01, as SGDClassifier's
+        (K.OPTIMAL, 0.0, lambda t: 1.0 / (0.01 * (200.0 + t - 1.0))),
+    ],
+)
+@pytest.mark.parametrize(
+    ("alpha", "implicit", "average_from", "fit_intercept", "weighted"),
+    [
+        (0.0, False, None, True, False),  # pure L1
+        (0.006, False, 300, False, True),  # elastic net, averaged
+        (0.006, True, 300, True, True),  # elastic net, proximal L2 step
+    ],
+)
+def test_l1_epoch_in_order_matches_twin(
+    dtype, schedule, eta0, eta, alpha, implicit, average_from, fit_intercept, weighted
+):
+    X, y = small_problem(n=1500, d=7, dtype=dtype)
+    c = np.random.default_rng(4).uniform(0, 2, 1500) if weighted else np.ones(1500)
+    alpha_l1 = 0.01 - alpha
+    params = np.append(
+        _params(schedule, eta0, alpha, 0.5, 200.0, average_from or 1e300, fit_intercept, implicit),
+        alpha_l1,
+    )
+    w, b, avg_w, avg_b, loss, state = _l1_epoch_in_order(X, y, c, params)
+    tw, tb, tavg_w, tavg_b, tloss, tu, tq = naive.sgd_epoch_in_order_l1(
+        X, y, c, np.zeros(7), 0.0, eta, alpha, alpha_l1, fit_intercept, average_from, implicit
+    )
+    np.testing.assert_allclose(w, tw, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(w == 0, tw == 0)  # the same exact zeros
+    assert 0 < np.sum(w == 0) < 7
+    np.testing.assert_allclose([b, avg_b, loss], [tb, tavg_b, tloss], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(avg_w, tavg_w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(state[K.CUM_PENALTY], tu, rtol=1e-12)
+    np.testing.assert_allclose(state[K.L1_STATE_SIZE :], tq, rtol=1e-9, atol=1e-12)
+
+
+def test_l1_hogwild_counts_the_penalty_of_every_sample():
+    X, y = make_problem(20_000, 10, seed=5)
+    params = np.append(_params(K.CONSTANT, 0.01, 0.0, implicit_penalty=True), 1e-4)
+    w, *_, state = _l1_epoch_in_order(X, y, np.ones(20_000), params, n_threads=2)
+    np.testing.assert_allclose(state[K.CUM_PENALTY], 20_000 * 0.01 * 1e-4, rtol=1e-9)
+    assert np.isfinite(w).all() and state[K.COUNT] == 20_000
+
+
+def _sgd_on(objective, **kw):
+    progress = SGDProgress.start(np.zeros(objective.n_params))
+    kw = {"rng": np.random.default_rng(0), "tol": None, **kw}
+    return sgd(objective, progress=progress, **kw), progress
+
+
+@pytest.mark.parametrize(
+    ("learning_rate", "extra"),
+    [("optimal", {}), ("invscaling", {"eta0": 0.1}), ("constant", {"eta0": 0.01})],
+)
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_l1_epochs_match_sklearn_sgdclassifier(breast_cancer, learning_rate, extra, l1_ratio):
+    # SGDClassifier's penalty='elasticnet' is the same cumulative penalty after the same L2 step:
+    # without shuffling and without averaging (its lazy average is not the mean of its iterates
+    # under L1), the same coefficients and exact zeros over three epochs (u and q carry over)
+    X, y = breast_cancer
+    C = 0.05
+    objective = LogisticObjective(X, y, np.ones(y.shape[0]), C=C, l1_ratio=l1_ratio)
+    ours, _ = _sgd_on(
+        objective, learning_rate=learning_rate, average=False, max_iter=3, shuffle=False,
+        check=False, **extra,
+    )  # fmt: skip
+    theirs = SGDClassifier(
+        loss="log_loss", penalty="elasticnet", alpha=1.0 / (C * X.shape[0]), l1_ratio=l1_ratio,
+        max_iter=3, tol=None, shuffle=False, learning_rate=learning_rate, **extra,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+    np.testing.assert_allclose(ours.theta[:-1], theirs.coef_[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.theta[-1], theirs.intercept_[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(ours.theta[:-1] == 0, theirs.coef_[0] == 0)
+    assert 0 < np.sum(ours.theta[:-1] == 0) < X.shape[1]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "n_threads"), [(np.float64, 1), (np.float32, 1), (np.float64, 2)]
+)
+def test_multinomial_sgd_reaches_the_optimum(dtype, n_threads):
+    # the default schedule (constant step from the data's scale, averaged) on 4 classes; the
+    # reference is newton on the same objective. Hogwild (2 threads) must get there too
+    X, y = make_problem(20_000, 10, seed=3, n_classes=4)
+    X = X.astype(dtype)
+    objective = LogisticObjective(X, y, np.ones(y.shape[0]), C=1.0, n_classes=4)
+    best = objective.loss(newton(objective, np.zeros(objective.n_params), tol=1e-10).theta)
+    result, progress = _sgd_on(objective, max_iter=10, n_threads=n_threads)
+    assert result.theta.shape == (4 * 11,) and result.n_iter == 10
+    assert (objective.loss(result.theta) - best) / best <= 1e-3
+    # the last iterate is noisier than the average
+    last = objective.loss(progress.theta(averaged=False))
+    assert last > objective.loss(result.theta)
+
+
+@pytest.mark.parametrize(
+    ("learning_rate", "eta0", "epochs"), [("constant", 1e-3, 1), ("auto", None, 20)]
+)
+def test_multinomial_newton_check_estimates_the_true_gap(learning_rate, eta0, epochs):
+    # the end-of-fit check on K >= 3 outputs (CG on the multinomial sample Hessian): its
+    # estimate of J - J* against the true gap, far from the optimum and near it
+    X, y = make_problem(5000, 10, seed=3, n_classes=4)
+    objective = LogisticObjective(X, y, np.ones(y.shape[0]), C=1.0, n_classes=4)
+    best = objective.loss(newton(objective, np.zeros(objective.n_params), tol=1e-10).theta)
+    result, _ = _sgd_on(objective, learning_rate=learning_rate, eta0=eta0, max_iter=epochs)
+    loss, grad = objective.loss_gradient(result.theta)
+    estimate = newton_decrease(objective, result.theta, grad)
+    assert 0.5 <= estimate / (loss - best) <= 2.0
+    assert result.converged == (estimate <= 1e-4)
+    if not result.converged:
+        assert "one Newton step would lower" in result.message
+
+
+def _sparse_problem(n_classes, n=5000, seed=1):
+    """15 informative and 15 noise columns, standardised."""
+    X, y = make_problem(n, 15, seed=seed, n_classes=n_classes, scale_range=0.0)
+    X = np.hstack([X, np.random.default_rng(seed).standard_normal((n, 15))])
+    return np.ascontiguousarray((X - X.mean(axis=0)) / X.std(axis=0)), y
+
+
+def _saga_l1(X, y, C, l1_ratio):
+    from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+    model = SklearnLogisticRegression(
+        C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-10, max_iter=10_000
+    ).fit(X, y)
+    return model.coef_, model.intercept_
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    ("learning_rate", "extra", "l1_ratio"),
+    [("auto", {}, 1.0), ("invscaling", {"eta0": 0.1}, 1.0), ("auto", {}, 0.5)],
+)
+def test_l1_sgd_gives_exact_zeros_near_the_saga_optimum(n_classes, learning_rate, extra, l1_ratio):
+    # 'auto' averages and then zeroes what a diagonal proximal Newton step would zero;
+    # 'invscaling' returns the last iterate, whose zeros the cumulative penalty left
+    X, y = _sparse_problem(n_classes)
+    n = y.shape[0]
+    C = 1.0 / (0.05 * n)  # mean-form L1 strength 0.05 at l1_ratio 1
+    objective = LogisticObjective(X, y, np.ones(n), C=C, n_classes=n_classes, l1_ratio=l1_ratio)
+    result, _ = _sgd_on(objective, learning_rate=learning_rate, max_iter=20, **extra)
+    assert result.converged, result.message
+    Theta = objective.as_matrix(result.theta)
+    coef, intercept = _saga_l1(X, y, C, l1_ratio)
+    codes = y.astype(np.float64)
+    if n_classes == 2:
+        best = naive.objective(X, codes, np.ones(n), coef[0], intercept[0], np.inf)
+        ours = naive.objective(X, codes, np.ones(n), Theta[0, :-1], Theta[0, -1], np.inf)
+    else:
+        best = naive.multinomial_objective(X, codes, np.ones(n), coef, intercept, np.inf)
+        ours = naive.multinomial_objective(
+            X, codes, np.ones(n), Theta[:, :-1], Theta[:, -1], np.inf
+        )
+    best += naive.penalty(coef, C, l1_ratio)
+    ours += naive.penalty(Theta[:, :-1], C, l1_ratio)
+    assert abs(ours - best) <= 1e-4 * best
+    # exact zeros: at l1_ratio 1 the optimum's own zeros (K = 3 is odd: a unique optimum)
+    assert np.sum(Theta[:, :-1] == 0) >= (0.5 if l1_ratio == 1 else 0.2) * coef.size
+    if l1_ratio == 1.0:
+        np.testing.assert_array_equal(Theta[:, :-1] == 0, coef == 0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_l1_hogwild_reaches_the_optimum_too(n_classes):
+    # each thread keeps its own L1 account: a shared q loses updates and the penalty drifts
+    X, y = _sparse_problem(n_classes, n=20_000)
+    n = y.shape[0]
+    C = 1.0 / (0.01 * n)
+    objective = LogisticObjective(X, y, np.ones(n), C=C, n_classes=n_classes, l1_ratio=1.0)
+    result, _ = _sgd_on(objective, max_iter=20, n_threads=2)
+    coef, intercept = _saga_l1(X, y, C, 1.0)
+    F = objective.loss(result.theta) + np.abs(objective.as_matrix(result.theta)[:, :-1]).sum() / (
+        C * n
+    )
+    best = objective.loss(np.column_stack([coef, intercept]).ravel()) + np.abs(coef).sum() / (C * n)
+    assert F - best <= 1e-4 * best
+    assert np.sum(objective.as_matrix(result.theta)[:, :-1] == 0) >= 0.3 * coef.size
+
+
+def test_l1_far_model_is_reported_by_the_subdifferential_distance():
+    X, y = _sparse_problem(3)
+    objective = LogisticObjective(X, y, np.ones(y.shape[0]), C=0.004, n_classes=3, l1_ratio=1.0)
+    far, _ = _sgd_on(objective, learning_rate="constant", eta0=1e-4, max_iter=1)
+    assert not far.converged
+    assert (
+        "away from the L1 subdifferential" in far.message and "solver='newton' for" in far.message
+    )
+
+
+def test_subdifferential_distance_of_each_kind_of_entry():
+    # l1m = l1_ratio / (C sum(s)) = 1 / (1 * 4) = 0.25; w = (0.5, 0, -0.2), grad (0.1, 0.3, 0.1)
+    X = np.zeros((4, 3))
+    objective = LogisticObjective(X, np.array([0.0, 1, 0, 1]), np.ones(4), C=1.0, l1_ratio=1.0)
+    theta = np.array([0.5, 0.0, -0.2, 7.0])
+    grad = np.array([0.1, 0.3, 0.1, -0.2])
+    distance = subdifferential_distance(objective, theta, grad)
+    # nonzero: |g + l1m sign(w)|; zero: max(0, |g| - l1m); intercept: |g|
+    np.testing.assert_allclose(distance, [0.35, 0.05, 0.15, 0.2], rtol=1e-15)
+    np.testing.assert_allclose(
+        subdifferential_distance(objective, theta, np.array([-0.25, 0.2, 0.25, 0.0])), 0.0
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..penalties import L1
 from ._cg import conjugate_gradient
 from ._line_search import ROUNDING_SLACK
 
@@ -99,6 +100,14 @@ def newton_decrease(objective, theta, grad):
     hessp, diagonal = objective.sample_hessp(theta)
     x = conjugate_gradient(hessp, grad, diagonal, DECREASE_CG_RTOL, DECREASE_CG_ITERATIONS)
     return 0.5 * float(grad @ x)
+
+
+def subdifferential_distance(objective, theta, grad):
+    """Per entry of theta (flat, laid out as theta), the distance of the mean-form smooth
+    gradient grad to minus the subdifferential of the objective's mean-form L1 term: see
+    penalties.L1.subdifferential_distance; with no L1 term it is |grad|."""
+    strength = objective.l1 * objective.scale
+    return L1(strength, objective.X.shape[1]).subdifferential_distance(theta, grad)
 
 
 def max_abs(v):

@@ -26,9 +26,11 @@ ROWS_PER_PARAMETER = 32  # ... this many per parameter, so it stays well conditi
 ARMIJO = 1e-4
 MAX_HALVINGS = 40
 # the multinomial direction's conjugate gradients stop at a relative residual of
-# min(CG_RTOL, max|grad|): a loose solve far from the optimum, where the quadratic model is
+# min(CG_RTOL, sqrt(max|grad|)): a loose solve far from the optimum, where the quadratic model is
 # rough anyway, and a tighter one near it, so that with an exact Hessian (all rows in the sample)
-# the convergence stays superlinear (Eisenstat and Walker's forcing terms, 1996)
+# the convergence stays superlinear (Eisenstat and Walker's forcing terms, 1996). The forcing
+# term max|grad| (quadratic convergence) took 4.8 s against 1.1 s to tol 1e-6 on 200k x 100
+# with 10 classes: hundreds of Hessian-vector products per iteration
 CG_RTOL = 1e-2
 CG_MAX_ITER = 200
 
@@ -153,7 +155,7 @@ def _cg_direction(objective, hessian_rows, rng):
 
     def direction(theta, grad):
         hessp, diagonal = objective.sample_hessp(theta, sample)
-        rtol = min(CG_RTOL, max_abs(grad))
+        rtol = min(CG_RTOL, np.sqrt(max_abs(grad)))
         step = -conjugate_gradient(hessp, grad, diagonal, rtol, CG_MAX_ITER)
         if not float(step @ grad) < 0:  # no curvature along the gradient: a gradient step
             step = -grad / np.where(diagonal > 0, diagonal, 1.0)
