@@ -201,3 +201,49 @@ def test_gradient_check_notices_a_wrong_gradient(monkeypatch):
 
     monkeypatch.setattr(datafits.Multinomial, "loss_gradient", broken)
     assert fastlogreg.check_gradient(X, y, np.zeros((3, X.shape[1])), np.zeros(3)) > 1e-3
+
+
+def test_partial_fit_with_classes_streams_the_multinomial_model(correlated_multiclass):
+    X, y = correlated_multiclass
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    model = LogisticRegression(solver="sgd", random_state=0)
+    for _ in range(20):
+        for start in range(0, X.shape[0], 500):
+            chunk = slice(start, start + 500)
+            model.partial_fit(X[chunk], y[chunk], classes=[0.0, 1.0, 2.0, 3.0])
+    assert model.coef_.shape == (4, X.shape[1])
+    best = LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    codes, s = y, np.ones(y.shape[0])
+    ours = naive.multinomial_objective(X, codes, s, model.coef_, model.intercept_, 1.0)
+    optimum = naive.multinomial_objective(X, codes, s, best.coef_, best.intercept_, 1.0)
+    assert ours <= optimum * (1 + 2e-3)
+
+
+def test_partial_fit_bad_classes_say_what_to_do():
+    X, y = _three_class_problem()
+    model = LogisticRegression(solver="sgd")
+    with pytest.raises(ValueError, match=r"y contains labels \[2\] not in classes \[0, 1\]"):
+        model.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(model, "coef_")
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] differs from the first call's"):
+        model.partial_fit(X, y, classes=[0, 1, 2, 3])
+
+
+def test_predict_with_the_wrong_number_of_features(iris):
+    X, y = iris
+    model = LogisticRegression().fit(X, y)
+    for method in (model.predict, model.predict_proba, model.decision_function):
+        with pytest.raises(ValueError, match=r"X has 3 features, but LogisticRegression is "):
+            method(X[:, :3])
+
+
+def test_every_multiclass_solver_runs_through_the_estimator(iris_scaled):
+    X, y = iris_scaled
+    for solver in ("auto", "newton", "lbfgs", "gd", "sgd"):
+        # sgd without its early stop: iris is nearly separable, the loss flattens early
+        tol = None if solver == "sgd" else 1e-4
+        model = LogisticRegression(solver=solver, max_iter=3000, tol=tol, random_state=0)
+        model.fit(X, y)
+        assert model.score(X, y) > 0.9, solver
+    assert LogisticRegression().fit(X, y).solver_ == "lbfgs"  # 'auto' for K >= 3 classes
