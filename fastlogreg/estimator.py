@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from . import _validation as V
@@ -45,6 +46,15 @@ def auto_solver(n_features, n_classes, l1_ratio):
         # against 0.135 s
         return "lbfgs"
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
+
+
+def _trains_by_sgd(model):
+    """partial_fit's availability: it runs SGD epochs, so only with solver 'sgd' or 'auto'."""
+    if model.solver not in ("auto", "sgd"):
+        raise AttributeError(
+            f"partial_fit trains by SGD; it needs solver='sgd' or 'auto', not {model.solver!r}"
+        )
+    return True
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -176,8 +186,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and two-class labels y. Everything is validated
-        before any attribute changes; X, y and sample_weight are never modified."""
+        """Fit on X (n_samples, n_features) and labels y (two classes or more). Everything is
+        validated before any attribute changes; X, y and sample_weight are never modified."""
         self._check_params()
         feature_names = _get_feature_names(X)
         # the checks' passes over X run on n_jobs threads too
@@ -201,15 +211,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._sgd_progress = progress
         return self
 
+    @available_if(_trains_by_sgd)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One SGD epoch over this chunk, continuing from the previous calls (or from the last
-        fit). The first call needs classes=, both labels. The penalty and the weights refer to
-        every row seen so far, so after the last chunk the objective is the full data's."""
+        fit). The first call needs classes=, every class label. The penalty and the weights
+        refer to every row seen so far, so after the last chunk the objective is the full
+        data's. Only with solver 'sgd' or 'auto' (otherwise the method is absent:
+        hasattr(model, 'partial_fit') is False, as scikit-learn's checks expect)."""
         self._check_params()
-        if self.solver not in ("auto", "sgd"):
-            raise ValueError(
-                f"partial_fit trains by SGD; it needs solver='sgd' or 'auto', not {self.solver!r}"
-            )
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' needs the whole data set; in partial_fit pass a dict "
@@ -355,7 +364,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     f"{self.coef_.shape[1]} features and classes {self.classes_.tolist()}, this "
                     f"fit has {n_features} and {classes.tolist()}. Set warm_start=False."
                 )
-        return self._fitted_theta(n_features, classes)
+            return self._fitted_theta(n_features, classes)
+        n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
+        return np.zeros(n_outputs * (n_features + 1))  # a fresh fit starts from zero
 
     def _fitted_theta(self, n_features, classes):
         """The fitted coefficients and intercepts as a solver's theta, or zeros if not fitted."""

@@ -259,3 +259,14 @@ def test_weights_too_small_to_divide_by_say_so():
     X, y, _ = _good()
     with pytest.raises(ValueError, match=r"weights sum to .*rescale sample_weight"):
         LogisticRegression().fit(X, y, sample_weight=np.full(X.shape[0], 1e-320))
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd"])
+def test_partial_fit_is_absent_for_batch_solvers(solver):
+    model = LogisticRegression(solver=solver)
+    assert not hasattr(model, "partial_fit")
+    with pytest.raises(AttributeError, match=r"has no attribute 'partial_fit'") as raised:
+        model.partial_fit(np.zeros((4, 2)), np.array([0, 1, 0, 1]), classes=[0, 1])
+    # the reason travels with it (scikit-learn's available_if chains it)
+    assert "it needs solver='sgd' or 'auto'" in str(raised.value.__cause__)
+    assert hasattr(LogisticRegression(solver="sgd"), "partial_fit")

@@ -247,3 +247,20 @@ def test_every_multiclass_solver_runs_through_the_estimator(iris_scaled):
         model.fit(X, y)
         assert model.score(X, y) > 0.9, solver
     assert LogisticRegression().fit(X, y).solver_ == "lbfgs"  # 'auto' for K >= 3 classes
+
+
+@pytest.mark.parametrize("solver", ["gd", "newton", "sgd"])
+def test_a_refit_without_warm_start_equals_a_fresh_fit(wine_scaled, solver):
+    # a regression of this first commit: every fit started from the previous coef_
+    X, y = wine_scaled
+    first, second = slice(0, None, 2), slice(1, None, 2)
+    params = dict(solver=solver, max_iter=20, random_state=0, n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 20 epochs: short on purpose
+        refit = LogisticRegression(**params).fit(X[first], y[first]).fit(X[second], y[second])
+        fresh = LogisticRegression(**params).fit(X[second], y[second])
+        np.testing.assert_array_equal(refit.coef_, fresh.coef_)
+        # other features or classes: a fresh fit, not a broadcast error
+        assert LogisticRegression(**params).fit(X, y).fit(X[:, :5], y).coef_.shape == (3, 5)
+        binary = LogisticRegression(**params).fit(X, y).fit(X, np.where(y == 2, 1, y))
+        assert binary.coef_.shape == (1, X.shape[1])
