@@ -13,12 +13,13 @@ then read all of X (a fifth more rows with 5 folds), but no fold copies X's trai
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import _get_feature_names
 
@@ -45,8 +46,9 @@ class LogisticRegressionCV(LogisticRegression):
         An int k: StratifiedKFold(k) (no shuffling), as scikit-learn's check_cv makes it.
     scoring : str, callable or None, default=None
         A scikit-learn scorer name or callable scorer(estimator, X, y); None: accuracy
-        (scikit-learn's default before 1.11). Scores are taken without sample weights, as
-        scikit-learn does without metadata routing.
+        (scikit-learn's default before 1.11), weighted by the held-out rows' sample_weight.
+        As in scikit-learn, other scorers get no weights (without metadata routing), and
+        metrics that take labels= are told every class.
     refit : bool, default=True
         True: refit on all rows at the best (C, l1_ratio). False: coef_ and intercept_ are the
         mean over folds of each fold's best fit, C_ and l1_ratio_ the means of the folds' best.
@@ -151,7 +153,6 @@ class LogisticRegressionCV(LogisticRegression):
         (n_samples, n_features) float32/float64, y labels, sample_weight (n_samples,) or None;
         none of them is modified."""
         Cs, l1_ratios = self._check_cv_params()
-        scorer = check_scoring(LogisticRegression(), scoring=self.scoring)
         feature_names = _get_feature_names(X)
         with thread_limit(self.n_jobs) as n_threads:
             X = V.as_float_matrix(X)
@@ -159,6 +160,7 @@ class LogisticRegressionCV(LogisticRegression):
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+            scorer = _scorer(self.scoring, classes)
             datafit = for_classes(classes.shape[0])
             n_outputs = datafit.n_outputs
             d = X.shape[1]
@@ -172,6 +174,9 @@ class LogisticRegressionCV(LogisticRegression):
                 s_train[train] = s[train]
                 self._check_fold(s_train, codes, classes, f)
                 X_test, y_test = X[test], y[test]
+                # as scikit-learn: the default accuracy weighs the held-out rows by their
+                # sample_weight (not by class_weight); other scorers get no weights
+                sw_test = None if sample_weight is None else np.asarray(sample_weight)[test]
                 for r, l1_ratio in enumerate(l1_ratios):
                     theta = np.zeros(n_outputs * (d + 1))
                     solver = self._path_solver(d, classes.shape[0], l1_ratio)
@@ -187,11 +192,11 @@ class LogisticRegressionCV(LogisticRegression):
                         theta = result.theta
                         paths[f, r, c] = datafit.canonical(theta.reshape(n_outputs, d + 1), C)
                         n_iter[f, r, c] = result.n_iter
-                        scores[f, r, c] = scorer(
-                            _fitted(classes, paths[f, r, c], X.dtype, self.fit_intercept),
-                            X_test,
-                            y_test,
-                        )
+                        model = _fitted(classes, paths[f, r, c], X.dtype, self.fit_intercept)
+                        if scorer is None:
+                            scores[f, r, c] = model.score(X_test, y_test, sample_weight=sw_test)
+                        else:
+                            scores[f, r, c] = scorer(model, X_test, y_test)
             mean = scores.mean(axis=0)
             r, c = np.unravel_index(int(np.argmax(mean)), mean.shape)
             if self.refit:
@@ -245,6 +250,30 @@ class LogisticRegressionCV(LogisticRegression):
                 f"the training rows of fold {fold} hold no row of positive weight of class "
                 f"{classes[empty[0]].item()!r}: use fewer folds (cv) or more rows of that class"
             )
+
+
+def _scorer(scoring, classes):
+    """scikit-learn's scorer for `scoring` (None: the model's own weighted accuracy), told every
+    class as its labels= (and the positive class for two) where its metric takes them, so a
+    held-out fold without some class is scored as scikit-learn's LogisticRegressionCV scores it
+    (the same reconstruction as its _log_reg_scoring_path)."""
+    if scoring is None:
+        return None
+    scorer = check_scoring(LogisticRegression(), scoring=scoring)
+    score_func = getattr(scorer, "_score_func", None)
+    if score_func is None or "labels" not in inspect.signature(score_func).parameters:
+        return scorer
+    extra = {}
+    if classes.shape[0] <= 2 and "pos_label" in inspect.signature(score_func).parameters:
+        extra["pos_label"] = classes[-1]
+    return make_scorer(
+        score_func,
+        greater_is_better=scorer._sign == 1,
+        response_method=scorer._response_method,
+        labels=classes,
+        **extra,
+        **getattr(scorer, "_kwargs", {}),
+    )
 
 
 class _Averaged:

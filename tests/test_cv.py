@@ -127,3 +127,31 @@ def test_a_fold_without_a_class_is_an_error():
     folds = [(np.arange(10), np.arange(10, 12)), (np.arange(2, 12), np.arange(2))]
     with pytest.raises(ValueError, match=r"fold 0 hold no row of positive weight of class 2"):
         LogisticRegressionCV(Cs=2, cv=folds).fit(X, y)
+
+
+def test_sample_weights_weigh_the_default_accuracy_as_scikit_learn(breast_cancer):
+    X, y = breast_cancer
+    sw = np.random.default_rng(2).exponential(1, len(y)) ** 2
+    ours = LogisticRegressionCV(Cs=6, tol=1e-9, max_iter=1000).fit(X, y, sample_weight=sw)
+    theirs = _sklearn_cv(X, y, (0.0,), Cs=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=1e-12)
+    assert ours.C_ == theirs.C_
+
+
+def test_a_held_out_fold_without_a_class_is_scored_with_every_label(iris_scaled):
+    from sklearn.model_selection import KFold
+
+    X, y = iris_scaled  # sorted by class: KFold(5)'s held-out folds lack one or two classes
+    params = dict(Cs=3, cv=KFold(5), scoring="neg_log_loss", tol=1e-6, max_iter=1000)
+    ours = LogisticRegressionCV(**params).fit(X, y)
+    assert np.all(np.isfinite(ours.scores_))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = SklearnLogisticRegressionCV(
+            solver="newton-cholesky", l1_ratios=(0.0,), use_legacy_attributes=False, **params
+        ).fit(X, y)
+    # (at C = 1e4 the training folds are nearly separable: both stop at their tolerances)
+    np.testing.assert_allclose(ours.scores_[..., :2], theirs.scores_[..., :2], rtol=1e-4)
