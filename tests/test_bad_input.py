@@ -173,15 +173,22 @@ def test_values_whose_squares_overflow_are_rejected_with_a_hint(magnitude, solve
         LogisticRegression(solver=solver).fit(X * magnitude, y)
 
 
-@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd", "sgd"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    ("solver", "l1_ratio"),
+    [(s, 0.0) for s in ("newton", "lbfgs", "gd", "sgd")] + [("newton", 0.5), ("sgd", 0.5)],
+)
 @pytest.mark.parametrize("huge", [1e200, 1e308])
-def test_one_row_whose_square_overflows_is_rejected_by_every_solver(huge, solver):
-    # issue 8, kind 5: sgd returned an exactly-zero model for this input, without an error
+def test_one_row_whose_square_overflows_is_rejected_by_every_solver(
+    huge, solver, n_classes, l1_ratio
+):
+    # issue 8, kind 5: sgd returned an exactly-zero model for this input, without an error;
+    # issue 9: multinomial newton and proximal Newton ran to max_iter with RuntimeWarnings
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 3))
-    y = (X[:, 0] > 0).astype(int)
+    y = (X[:, 0] > 0).astype(int) + (n_classes == 3) * (X[:, 1] > 0.5)
     X[5] = huge
-    model = LogisticRegression(solver=solver)
+    model = LogisticRegression(solver=solver, l1_ratio=l1_ratio)
     with pytest.raises(ValueError, match=r"overflow float64 \(largest \|x\| = 1e\+(200|308)\)"):
         model.fit(X, y)
     assert not hasattr(model, "coef_")

@@ -151,6 +151,7 @@ def _cholesky_direction(objective, hessian_rows, rng):
 
 def _cg_direction(objective, hessian_rows, rng):
     rows, s = hessian_sample(objective, hessian_rows, rng)
+    check_squares(objective, rows)
     sample = rows, s / s.sum()
 
     def direction(theta, grad):
@@ -162,6 +163,14 @@ def _cg_direction(objective, hessian_rows, rng):
         return step
 
     return direction
+
+
+def check_squares(objective, rows):
+    """The objective's rescale ValueError when the sample's squared entries overflow float64
+    (as the binomial SampledHessian raises when its Hessian does)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(np.einsum("ij,ij->", rows, rows)):
+            raise objective.overflow_error()
 
 
 def _solve(H, g):

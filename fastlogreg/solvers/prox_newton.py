@@ -35,7 +35,7 @@ from ..kernels.hessian import weighted_gram
 from ..penalties import L1
 from ._line_search import ROUNDING_SLACK
 from .gd import SolverResult
-from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, hessian_sample
+from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, check_squares, hessian_sample
 
 ARMIJO = 1e-4
 MAX_HALVINGS = 40
@@ -57,6 +57,7 @@ def prox_newton(
         hessian_rows = max(HESSIAN_ROWS, ROWS_PER_PARAMETER * objective.n_params)
     rng = np.random.default_rng(0) if random_state is None else random_state
     rows, s = hessian_sample(objective, hessian_rows, rng)
+    check_squares(objective, rows)
     weights = s / s.sum()
     l2 = objective.l2 * objective.scale
 
