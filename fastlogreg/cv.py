@@ -118,8 +118,8 @@ class LogisticRegressionCV(LogisticRegression):
                 raise ValueError(f"Cs must be an int >= 1 or a list of positive floats: {self.Cs}")
             Cs = np.logspace(-4, 4, int(self.Cs))
         else:
-            Cs = np.asarray(self.Cs, dtype=np.float64).reshape(-1)
-            if Cs.size == 0 or not np.all(Cs > 0):
+            Cs = _float_list(self.Cs)
+            if Cs is None or Cs.size == 0 or not np.all(Cs > 0):
                 raise ValueError(
                     f"Cs must be an int >= 1 or a non-empty list of positive floats (np.inf "
                     f"for no penalty), got {self.Cs!r}"
@@ -127,9 +127,12 @@ class LogisticRegressionCV(LogisticRegression):
         if self.l1_ratios is None:
             l1_ratios = np.zeros(1)
         else:
-            l1_ratios = np.asarray(self.l1_ratios, dtype=np.float64).reshape(-1)
-            if l1_ratios.size == 0:
-                raise ValueError("l1_ratios must hold at least one value in [0, 1], or be None")
+            l1_ratios = _float_list(self.l1_ratios)
+            if l1_ratios is None or l1_ratios.size == 0:
+                raise ValueError(
+                    f"l1_ratios must be a list of at least one number in [0, 1], or None; got "
+                    f"{self.l1_ratios!r}"
+                )
         for l1_ratio in l1_ratios:
             V.check_l1_ratio(float(l1_ratio), self.solver)
         return np.sort(Cs), l1_ratios
@@ -250,6 +253,20 @@ class LogisticRegressionCV(LogisticRegression):
                 f"the training rows of fold {fold} hold no row of positive weight of class "
                 f"{classes[empty[0]].item()!r}: use fewer folds (cv) or more rows of that class"
             )
+
+
+def _float_list(values):
+    """A 1-D float64 array from a list or array of real numbers; None for anything else (a
+    scalar, strings), as scikit-learn accepts only array-likes for Cs and l1_ratios."""
+    if np.ndim(values) != 1:
+        return None
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if np.asarray(values).dtype.kind not in "biuf" or not np.all(~np.isnan(array)):
+        return None
+    return array
 
 
 def _scorer(scoring, classes):
