@@ -15,7 +15,14 @@ import numpy as np
 
 from ..exceptions import DivergenceError
 from ._line_search import accept_step
-from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
+from ._stopping import (
+    RoundingStall,
+    gradient_converged,
+    max_abs,
+    max_iter_message,
+    rounding_message,
+    stopped_message,
+)
 
 STEP_GROWTH = 1.25
 MIN_STEP_SHRINK = 2.0**-40  # give up when the step is this small relative to the initial one
@@ -56,7 +63,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     history = [loss]
     n_iter = 1
     message = ""
-    converged = max_abs(grad) <= tol
+    converged, decrement = gradient_converged(objective, theta, grad, tol)
     stall = RoundingStall(objective)
     while not converged and n_iter < max_iter:
         step_after = step_next * STEP_GROWTH if adaptive else step_next
@@ -83,14 +90,14 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
         theta, loss, grad = theta_next, new_loss, new_grad
         theta_next, step_next = theta_after, step_after
         history.append(loss)
-        converged = max_abs(grad) <= tol
+        converged, decrement = gradient_converged(objective, theta, grad, tol)
         if verbose:
             print_progress("epoch", n_iter, loss, grad, step_next)
         if stalled and not converged:
             message = rounding_message(grad, tol)
             break
     if not converged and not message:
-        message = max_iter_message(max_iter, "epochs", grad, tol)
+        message = max_iter_message(max_iter, "epochs", grad, tol, decrement)
         if not adaptive:  # a fixed step may also be what keeps it from converging
             message += ", or use learning_rate='auto' (a step that adapts)"
     return SolverResult(theta, n_iter, converged, history, message)

@@ -21,7 +21,13 @@ import numpy as np
 
 from ..exceptions import DivergenceError
 from ._line_search import wolfe_search
-from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
+from ._stopping import (
+    RoundingStall,
+    gradient_converged,
+    max_iter_message,
+    rounding_message,
+    stopped_message,
+)
 from .gd import SolverResult, print_progress
 
 MEMORY = 10  # (s, y) pairs kept, scipy's default
@@ -99,8 +105,9 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
             "the objective is not finite at the starting point; check the warm-start "
             "coefficients or rescale X"
         )
-    if max_abs(grad) <= tol:  # converged at the start: no iteration
+    if gradient_converged(objective, theta0, grad, tol)[0]:  # at the start: no iteration
         return SolverResult(theta0, 0, True, [loss], "")
+    decrement = None
     coordinates = Preconditioned(*preconditioner(objective))
     u = coordinates.to_u(theta0)
     grad_u = coordinates.gradient_u(grad)
@@ -144,14 +151,14 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
         history.append(loss)
         if verbose:
             print_progress("iteration", len(history), loss, grad, t)
-        converged = max_abs(grad) <= tol
+        converged, decrement = gradient_converged(objective, theta, grad, tol)
         if converged or stalled:
             message = "" if converged else rounding_message(grad, tol)
             break
     if not history:
         history.append(loss)
     if not converged and not message:
-        message = max_iter_message(max_iter, "iterations", grad, tol)
+        message = max_iter_message(max_iter, "iterations", grad, tol, decrement)
     if not objective.fit_intercept:
         theta = theta.copy()
         objective.as_matrix(theta)[:, -1] = 0.0

@@ -103,11 +103,22 @@ def newton(
     history = []
     n_iter = 0
     message = ""
-    converged = max_abs(grad) <= tol
+    converged = stalled = False
     stall = RoundingStall(objective)
-    while not converged and n_iter < max_iter:
+    while True:
         direction = newton_direction(theta, grad)
         slope = float(grad @ direction)
+        # converged: the gradient test, and the Newton decrement -g.d / 2 (the decrease one
+        # step promises) below tol too, so that a small gradient far out along a flat
+        # direction (nearly separable data, a weak penalty) does not pass for the optimum
+        if max_abs(grad) <= tol and -0.5 * slope <= tol:
+            converged = True
+            break
+        if stalled:
+            message = rounding_message(grad, tol)
+            break
+        if n_iter >= max_iter:
+            break
         step = 1.0
         for _ in range(MAX_HALVINGS):
             trial = theta + step * direction
@@ -124,16 +135,12 @@ def newton(
         theta, loss, grad = trial, new_loss, new_grad
         n_iter += 1
         history.append(loss)
-        converged = max_abs(grad) <= tol
         if verbose:
             print_progress("iteration", n_iter, loss, grad, step)
-        if stalled and not converged:
-            message = rounding_message(grad, tol)
-            break
     if not history:
         history.append(loss)
     if not converged and not message:
-        message = max_iter_message(max_iter, "iterations", grad, tol)
+        message = max_iter_message(max_iter, "iterations", grad, tol, -0.5 * slope)
     return SolverResult(theta, n_iter, converged, history, message)
 
 
