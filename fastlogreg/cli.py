@@ -29,7 +29,8 @@ def _build_parser():
         "--solver",
         choices=["auto", "newton", "lbfgs", "sgd", "gd"],
         default="auto",
-        help="default 'auto': newton up to 200 features, lbfgs above",
+        help="default 'auto': two classes newton up to 200 features, lbfgs above; three or "
+        "more lbfgs; --l1-ratio > 0 newton (proximal)",
     )
     train.add_argument(
         "--max-iter", type=int, default=100, help="maximum iterations or epochs (default 100)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from .._validation import check_finite_matrix
 from ..exceptions import DivergenceError
 from ..kernels.hessian import hessian_sum
 from ._cg import conjugate_gradient
@@ -177,6 +178,8 @@ def check_squares(objective, rows):
     (as the binomial SampledHessian raises when its Hessian does)."""
     with np.errstate(over="ignore", invalid="ignore"):
         if not np.isfinite(np.einsum("ij,ij->", rows, rows)):
+            if not np.isfinite(rows).all():  # NaN or inf in X: the validation's error names it
+                check_finite_matrix(objective.X)
             raise objective.overflow_error()
 
 
