@@ -190,14 +190,15 @@ def markdown(results):
     return "\n".join(lines)
 
 
-def write_section(path, text):
-    """Put text between BEGIN and END in the file at path (created or appended if absent)."""
+def write_section(path, text, begin=BEGIN, end=END, title="Comparison of every solver"):
+    """Put text between the markers begin and end in the file at path (created, or appended
+    if absent), under the heading '## {title} (generated)'."""
     path = Path(path)
     old = path.read_text() if path.exists() else ""
-    section = f"{BEGIN}\n## Comparison of every solver (generated)\n\n{text}\n{END}\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + section + rest.split(END, 1)[1].lstrip("\n")
+    section = f"{begin}\n## {title} (generated)\n\n{text}\n{end}\n"
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        new = head + section + rest.split(end, 1)[1].lstrip("\n")
     else:
         new = old + ("\n" if old and not old.endswith("\n") else "") + "\n" + section
     path.write_text(new)

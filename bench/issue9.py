@@ -57,6 +57,7 @@ from sklearn.linear_model import LogisticRegressionCV as SklearnLogisticRegressi
 from fastlogreg import LogisticRegression, LogisticRegressionCV
 from fastlogreg.objective import SERIAL_BELOW
 
+from . import compare
 from ._machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -517,19 +518,10 @@ def markdown(results):
 
 
 def write_section(path, text):
-    """Put text between BEGIN and END in the file at path (created or appended if absent)."""
-    path = Path(path)
-    old = path.read_text() if path.exists() else ""
-    section = (
-        f"{BEGIN}\n## Issue 9: multinomial, L1 and LogisticRegressionCV against the peers "
-        f"(generated)\n\n{text}\n{END}\n"
-    )
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + section + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        new = old + ("\n" if old and not old.endswith("\n") else "") + "\n" + section
-    path.write_text(new)
+    """This script's section of the results file, between its own markers (compare.py's
+    writer)."""
+    title = "Issue 9: multinomial, L1 and LogisticRegressionCV against the peers"
+    compare.write_section(path, text, BEGIN, END, title)
 
 
 def problem_key(kind, n, d):

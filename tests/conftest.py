@@ -111,3 +111,20 @@ def correlated_multiclass():
 def wine_scaled(wine):
     X, y = wine
     return _standardised(X), y
+
+
+def weights_variant(variant, y):
+    """(sample_weight, class_weight, the per-row weights they imply) for a test variant:
+    'plain', 'sample_weight' (uniform on [0, 2), every 17th row 0) or 'class_weight' (class k
+    of np.unique(y) weighs 1 + k)."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    classes = np.unique(y)
+    if variant == "sample_weight":
+        s = np.random.default_rng(0).uniform(0, 2, y.shape[0])
+        s[::17] = 0.0
+        return s, None, s
+    if variant == "class_weight":
+        cw = {c: 1.0 + k for k, c in enumerate(classes)}
+        return None, cw, compute_class_weight(cw, classes=classes, y=y)[np.searchsorted(classes, y)]
+    return None, None, np.ones(y.shape[0])

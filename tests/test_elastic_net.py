@@ -9,9 +9,9 @@ import warnings
 import naive
 import numpy as np
 import pytest
+from conftest import weights_variant
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
-from sklearn.utils.class_weight import compute_class_weight
 
 from fastlogreg import LogisticRegression
 from fastlogreg.kernels.cd import cd_multinomial, cd_quadratic
@@ -121,16 +121,7 @@ def _objective(X, codes, s, coef, intercept, C, l1_ratio):
     return loss + naive.penalty(coef, C, l1_ratio)
 
 
-def _weights(variant, y):
-    classes = np.unique(y)
-    if variant == "sample_weight":
-        s = np.random.default_rng(0).uniform(0, 2, y.shape[0])
-        s[::17] = 0.0
-        return s, None, s
-    if variant == "class_weight":
-        cw = {c: 1.0 + k for k, c in enumerate(classes)}
-        return None, cw, compute_class_weight(cw, classes=classes, y=y)[np.searchsorted(classes, y)]
-    return None, None, np.ones(y.shape[0])
+_weights = weights_variant
 
 
 @functools.cache

@@ -9,27 +9,15 @@ import warnings
 import naive
 import numpy as np
 import pytest
+from conftest import weights_variant
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.utils.class_weight import compute_class_weight
 
 import fastlogreg
 from fastlogreg import LogisticRegression
 
-
-def _weights(variant, y):
-    """(sample_weight, class_weight, the per-row weights they imply) for a test variant."""
-    classes = np.unique(y)
-    if variant == "sample_weight":
-        s = np.random.default_rng(0).uniform(0, 2, y.shape[0])
-        s[::17] = 0.0
-        return s, None, s
-    if variant == "class_weight":
-        cw = {c: 1.0 + k for k, c in enumerate(classes)}
-        per_class = compute_class_weight(cw, classes=classes, y=y)
-        return None, cw, per_class[np.searchsorted(classes, y)]
-    return None, None, np.ones(y.shape[0])
+_weights = weights_variant
 
 
 @functools.cache

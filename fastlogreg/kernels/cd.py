@@ -17,6 +17,16 @@ from numba import njit
 from .._config import CACHE
 
 
+@njit(inline="always")
+def _soft_threshold(x, threshold):
+    """sign(x) max(|x| - threshold, 0), exactly 0.0 inside the threshold."""
+    if x > threshold:
+        return x - threshold
+    if x < -threshold:
+        return x + threshold
+    return 0.0
+
+
 @njit(cache=CACHE)
 def cd_quadratic(H, g, x, strength, penalised, z, max_sweeps, tol):
     """Cyclic coordinate descent on the model above for the new point z = x + delta (updated in
@@ -40,13 +50,7 @@ def cd_quadratic(H, g, x, strength, penalised, z, max_sweeps, tol):
             current = z[j]
             target = current - (g[j] + Hd[j]) / a
             if penalised[j]:
-                threshold = strength / a
-                if target > threshold:
-                    target -= threshold
-                elif target < -threshold:
-                    target += threshold
-                else:
-                    target = 0.0
+                target = _soft_threshold(target, strength / a)
             change = target - current
             if change != 0.0:
                 z[j] = target
@@ -114,13 +118,7 @@ def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max
                 current = Z[k, j]
                 target = current - model_gradient / a
                 if not intercept:
-                    threshold = strength / a
-                    if target > threshold:
-                        target -= threshold
-                    elif target < -threshold:
-                        target += threshold
-                    else:
-                        target = 0.0
+                    target = _soft_threshold(target, strength / a)
                 change = target - current
                 if change != 0.0:
                     Z[k, j] = target

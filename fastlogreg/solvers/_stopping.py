@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import DivergenceError
 from ..penalties import L1
 from ._cg import conjugate_gradient
 from ._line_search import ROUNDING_SLACK
@@ -131,6 +132,16 @@ def subdifferential_distance(objective, theta, grad):
     penalties.L1.subdifferential_distance; with no L1 term it is |grad|."""
     strength = objective.l1 * objective.scale
     return L1(strength, objective.X.shape[1]).subdifferential_distance(theta, grad)
+
+
+def check_start(loss):
+    """A solver's first objective value must be finite: otherwise the warm start or X's scale
+    is to blame, and no iteration can help."""
+    if not np.isfinite(loss):
+        raise DivergenceError(
+            "the objective is not finite at the starting point; check the warm-start "
+            "coefficients or rescale X"
+        )
 
 
 def max_abs(v):

@@ -17,6 +17,7 @@ from ..exceptions import DivergenceError
 from ._line_search import accept_step
 from ._stopping import (
     RoundingStall,
+    check_start,
     gradient_converged,
     max_abs,
     max_iter_message,
@@ -54,11 +55,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     theta = np.array(theta0, dtype=np.float64)
     loss, grad, theta_next = objective.gd_epoch(theta, step)
     step_next = step  # the step that produced theta_next from theta
-    if not np.isfinite(loss):
-        raise DivergenceError(
-            "the objective is not finite at the starting point; check the warm-start "
-            "coefficients or rescale X"
-        )
+    check_start(loss)
     start_loss = loss
     history = [loss]
     n_iter = 1

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import DivergenceError
 from ._line_search import wolfe_search
 from ._stopping import (
     RoundingStall,
+    check_start,
     gradient_converged,
     max_iter_message,
     rounding_message,
@@ -100,11 +100,7 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
     every iteration."""
     theta0 = np.array(theta0, dtype=np.float64)
     loss, grad = objective.loss_gradient(theta0)  # first: it names NaN or inf in X
-    if not np.isfinite(loss):
-        raise DivergenceError(
-            "the objective is not finite at the starting point; check the warm-start "
-            "coefficients or rescale X"
-        )
+    check_start(loss)
     if gradient_converged(objective, theta0, grad, tol)[0]:  # at the start: no iteration
         return SolverResult(theta0, 0, True, [loss], "")
     decrement = None

@@ -15,11 +15,17 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from .._validation import check_finite_matrix
-from ..exceptions import DivergenceError
 from ..kernels.hessian import hessian_sum
 from ._cg import conjugate_gradient
 from ._line_search import accept_step
-from ._stopping import RoundingStall, max_abs, max_iter_message, rounding_message, stopped_message
+from ._stopping import (
+    RoundingStall,
+    check_start,
+    max_abs,
+    max_iter_message,
+    rounding_message,
+    stopped_message,
+)
 from .gd import SolverResult, print_progress
 
 HESSIAN_ROWS = 16_384  # rows in the Hessian sample, at least ...
@@ -96,11 +102,7 @@ def newton(
 
     theta = np.array(theta0, dtype=np.float64)
     loss, grad = objective.loss_gradient(theta)
-    if not np.isfinite(loss):
-        raise DivergenceError(
-            "the objective is not finite at the starting point; check the warm-start "
-            "coefficients or rescale X"
-        )
+    check_start(loss)
     history = []
     n_iter = 0
     message = ""

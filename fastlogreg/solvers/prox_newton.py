@@ -31,12 +31,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
-from ..exceptions import DivergenceError
 from ..kernels.cd import cd_multinomial, cd_quadratic
 from ..kernels.hessian import weighted_gram
 from ..penalties import L1
 from ._duality import duality_gap
 from ._line_search import ROUNDING_SLACK
+from ._stopping import check_start
 from .gd import SolverResult
 from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, check_squares, hessian_sample
 
@@ -66,11 +66,7 @@ def prox_newton(
 
     theta = np.array(theta0, dtype=np.float64)
     loss, grad = objective.loss_gradient(theta)
-    if not np.isfinite(loss):
-        raise DivergenceError(
-            "the objective is not finite at the starting point; check the warm-start "
-            "coefficients or rescale X"
-        )
+    check_start(loss)
     value = loss + penalty.value(theta)
     distance = float(np.max(penalty.subdifferential_distance(theta, grad)))
     history = []
