@@ -57,6 +57,16 @@ class Binomial:
     def scores(self, X, Theta, probability, out):
         dense.decision_scores(X, Theta[0, :-1], float(Theta[0, -1]), probability, out)
 
+    def label_split_gradient(self, X, y, s, Theta, n_blocks):
+        """(residuals sigmoid(z_i) - y_i (n,), the data gradient summed separately over the
+        label-0 and label-1 rows (2, d + 1)), sum form, one read of X: the duality gap's pass."""
+        residual = np.empty(X.shape[0])
+        grads = np.empty((2, X.shape[1] + 1))
+        dense.label_split_gradient(
+            X, y, s, Theta[0, :-1], float(Theta[0, -1]), n_blocks, residual, grads
+        )
+        return residual, grads
+
 
 class Multinomial:
     """l(y, z) = logsumexp_k(z_k) - z_y for y in 0..K-1 (scikit-learn's multinomial

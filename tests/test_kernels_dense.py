@@ -71,6 +71,20 @@ def test_decision_scores_match_twin(dtype, n_jobs, fit_intercept, weighted):
         )
 
 
+@pytest.mark.parametrize(("dtype", "n_jobs", "fit_intercept", "weighted"), CASES, ids=IDS)
+def test_label_split_gradient_matches_twin(dtype, n_jobs, fit_intercept, weighted):
+    X, y, s, w, b = _inputs(dtype, fit_intercept, weighted)
+    residual, grads = np.empty(X.shape[0]), np.empty((2, X.shape[1] + 1))
+    with thread_limit(n_jobs) as n_blocks:
+        dense.label_split_gradient(X, y, s, w, b, n_blocks, residual, grads)
+    z = X.astype(np.float64) @ w + b
+    np.testing.assert_allclose(residual, naive.sigmoid(z) - y, rtol=1e-12, atol=1e-15)
+    for label in (0, 1):
+        rows = y == label
+        _, ref = naive.loss_gradient(X[rows], y[rows], s[rows], w, b)
+        np.testing.assert_allclose(grads[label], ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_weighted_sq_norm_sum_matches_twin(dtype, n_jobs):

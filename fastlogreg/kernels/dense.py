@@ -253,6 +253,54 @@ def decision_scores(X, w, b, probability, out):
                 out[start : start + m] = z[:m]
 
 
+@njit(fastmath=POINTWISE_FASTMATH, error_model="numpy")
+def _split_residuals(y, s, z, residual, weighted_0, weighted_1):
+    """residual[i] <- sigmoid(z_i) - y_i, and s_i times it into weighted_0 for label-0 rows and
+    weighted_1 for label-1 rows (0 in the other)."""
+    for i in range(z.shape[0]):
+        _, ri = loss_and_residual(y[i], z[i])
+        residual[i] = ri
+        label_1 = y[i] > 0.5
+        weighted_0[i] = 0.0 if label_1 else s[i] * ri
+        weighted_1[i] = s[i] * ri if label_1 else 0.0
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+def label_split_gradient(X, y, s, w, b, n_blocks, residual, grads):
+    """The pass of the L1 duality gap (solvers/_duality.py), one read of X: residual[i] =
+    sigmoid(z_i) - y_i (float64, length n) and the data gradient split by label, grads[l] =
+    sum over the rows with y_i = l of s_i residual_i (x_i, 1) (float64, (2, d + 1), the
+    intercept's entry last). Chunked as loss_gradient, from the same helpers."""
+    n, d = X.shape
+    chunk = chunk_rows(d, X.itemsize)
+    g_stride = (d + 1 + 7) // 8 * 8 + 8
+    z_stride = (3 * chunk + 7) // 8 * 8 + 8
+    partial = np.zeros((n_blocks, 2, g_stride))
+    scratch = np.empty((n_blocks, z_stride))
+    for k in prange(n_blocks):
+        z = scratch[k, :chunk]
+        weighted_0 = scratch[k, chunk : 2 * chunk]
+        weighted_1 = scratch[k, 2 * chunk : 3 * chunk]
+        hi = block_start(n, n_blocks, k + 1)
+        for start in range(block_start(n, n_blocks, k), hi, chunk):
+            m = min(chunk, hi - start)
+            _dot_chunk(X, start, m, w, b, z[:m])
+            _split_residuals(
+                y[start : start + m], s[start : start + m], z[:m], residual[start : start + m],
+                weighted_0[:m], weighted_1[:m],
+            )  # fmt: skip
+            intercept_0, intercept_1 = _sums(weighted_0[:m], weighted_1[:m])
+            partial[k, 0, d] += intercept_0
+            partial[k, 1, d] += intercept_1
+            _grad_chunk(X, start, m, weighted_0[:m], partial[k, 0, : d + 1])
+            _grad_chunk(X, start, m, weighted_1[:m], partial[k, 1, : d + 1])
+    grads[:] = 0.0
+    for k in range(n_blocks):
+        for label in range(2):
+            for j in range(d + 1):
+                grads[label, j] += partial[k, label, j]
+
+
 @njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
 def weighted_sq_norm_sum(X, s, n_blocks):
     """sum_i s_i ||x_i||^2: with the row count it bounds the loss curvature (trace bound)."""

@@ -15,7 +15,8 @@ sum max(|V| - l1, 0)^2 / (2 l2), or 0 inside |V| <= l1 and infinite outside when
 Weak duality: F(W, b) - D(Theta) >= F(W, b) - F*. The dual point is built from the residuals
 p_i - e_{y_i} at (W, b) (exactly the optimal dual point at the optimum), scaled per label so
 that the intercepts' constraint holds exactly and, when l2 = 0, as a whole into the box.
-Costs two passes over X (the probabilities and X^T (q Theta)).
+Binomial: one pass over X (kernels/dense.py's label_split_gradient); multinomial: two (the
+probabilities, then X^T (q Theta)).
 """
 
 from __future__ import annotations
@@ -27,44 +28,71 @@ from scipy.special import xlogy
 def duality_gap(objective, theta, value):
     """F(theta) - D(dual point from theta) >= F(theta) - F*, mean form (value = F(theta)).
     np.inf when no feasible dual point could be built this way."""
+    Theta = objective.as_matrix(theta)
+    l1 = objective.l1 * objective.scale
+    l2 = objective.l2 * objective.scale
+    if objective.n_outputs == 1:
+        return value - _binomial_dual(objective, Theta, l1, l2)
+    return value - _multinomial_dual(objective, Theta, l1, l2)
+
+
+def _binomial_dual(objective, Theta, l1, l2):
+    """One pass (Binomial.label_split_gradient): the residuals and X^T (q residual) summed per
+    label, so the per-label scaling needs no second pass; the entropy from the residuals,
+    with the smaller of p and 1 - p computed without cancellation."""
+    total = float(objective.s.sum())
+    residual, grads = objective.datafit.label_split_gradient(
+        objective.X, objective.y, objective.s, Theta, objective.n_blocks
+    )
+    grads /= total
+    factors = np.ones(2)
+    if objective.fit_intercept:
+        # label 0: q a >= 0, label 1: q (a - 1) <= 0; scale them so that they cancel
+        positive, negative = grads[0, -1], -grads[1, -1]
+        if positive > 0:
+            factors[0] = min(1.0, negative / positive)
+        if negative > 0:
+            factors[1] = min(1.0, positive / negative)
+    V = -(factors[0] * grads[0, :-1] + factors[1] * grads[1, :-1])
+    conjugate, shrink = _conjugate(V, l1, l2)
+    label_1 = objective.y > 0.5
+    scaled = residual * shrink * np.where(label_1, factors[1], factors[0])
+    small = np.where(label_1, -scaled, scaled)  # label 0: p = scaled; label 1: 1 - p = -scaled
+    entropy = xlogy(small, small) + xlogy(1.0 - small, 1.0 - small)
+    return -float(objective.s @ entropy) / total - conjugate
+
+
+def _conjugate(V, l1, l2):
+    """(h*(V), the factor in (0, 1] that brings the dual point into h*'s domain): with l2 > 0
+    h* is finite everywhere; with l2 = 0 it is 0 inside |V| <= l1 and infinite outside, so
+    the residuals are shrunk as a whole (which keeps p in the simplex and the intercepts'
+    constraint)."""
+    if l2 > 0:
+        return float(np.sum(np.maximum(np.abs(V) - l1, 0.0) ** 2)) / (2.0 * l2), 1.0
+    largest = float(np.max(np.abs(V))) if V.size else 0.0
+    return 0.0, (min(1.0, l1 / largest) if largest > 0 else 1.0)
+
+
+def _multinomial_dual(objective, Theta, l1, l2):
+    """Two passes: the probabilities, then X^T (q Theta) for the scaled dual point."""
     X, s = objective.X, objective.s
     q = s / s.sum()
     K = objective.n_outputs
     labels = objective.y.astype(np.intp)
-    Theta = objective.as_matrix(theta)
-    if K == 1:
-        p = np.empty(X.shape[0])  # float64 probabilities, also from float32 X
-        objective.datafit.scores(X, Theta, True, p)
-        residual = (p - objective.y)[:, None]  # a - y, one column
-        onehot = objective.y[:, None]
-    else:
-        residual = np.empty((X.shape[0], K))
-        objective.datafit.scores(X, Theta, True, residual)
-        residual[np.arange(X.shape[0]), labels] -= 1.0
-        onehot = np.zeros_like(residual)
-        onehot[np.arange(X.shape[0]), labels] = 1.0
+    rows = np.arange(X.shape[0])
+    residual = np.empty((X.shape[0], K))
+    objective.datafit.scores(X, Theta, True, residual)
+    residual[rows, labels] -= 1.0
     if objective.fit_intercept:
         scale = _intercept_scales(q, residual, labels, K)
         if scale is None:
-            return np.inf
-        residual = residual * scale[:, None]
-    V = -_transpose_product(X, q[:, None] * residual).T  # (outputs, d)
-    l1 = objective.l1 * objective.scale
-    l2 = objective.l2 * objective.scale
-    if l2 > 0:
-        conjugate = float(np.sum(np.maximum(np.abs(V) - l1, 0.0) ** 2)) / (2.0 * l2)
-    else:
-        largest = float(np.max(np.abs(V))) if V.size else 0.0
-        shrink = min(1.0, l1 / largest) if largest > 0 else 1.0
-        residual = residual * shrink  # keeps p in the simplex and the intercepts' constraint
-        conjugate = 0.0
-    P = onehot + residual
-    if K == 1:
-        entropy = xlogy(P[:, 0], P[:, 0]) + xlogy(1.0 - P[:, 0], 1.0 - P[:, 0])
-    else:
-        entropy = np.sum(xlogy(P, P), axis=1)
-    dual = -float(q @ entropy) - conjugate
-    return value - dual
+            return -np.inf
+        residual *= scale[:, None]
+    V = -_transpose_product(X, q[:, None] * residual).T  # (K, d)
+    conjugate, shrink = _conjugate(V, l1, l2)
+    P = residual * shrink
+    P[rows, labels] += 1.0
+    return -float(q @ np.sum(xlogy(P, P), axis=1)) - conjugate
 
 
 def _transpose_product(X, R, rows=65_536):
@@ -81,16 +109,11 @@ def _transpose_product(X, R, rows=65_536):
 
 def _intercept_scales(q, residual, labels, K):
     """Per-row factors in [0, 1], one per label, with sum_i q_i c_i residual_i = 0 exactly
-    (scaling a row's residual towards 0 keeps its p in the simplex)."""
-    n_labels = 2 if K == 1 else K
-    sums = np.zeros((n_labels, residual.shape[1]))
-    np.add.at(sums, labels, q[:, None] * residual)  # M[y, k]
-    if K == 1:
-        positive, negative = sums[0, 0], -sums[1, 0]  # label 0: a >= 0; label 1: a - 1 <= 0
-        if positive <= 0 or negative <= 0:
-            return np.ones(labels.shape[0])
-        factors = np.array([min(1.0, negative / positive), min(1.0, positive / negative)])
-        return factors[labels]
+    (scaling a row's residual towards 0 keeps its p in the simplex); None when the only
+    solution has a negative factor."""
+    sums = np.stack(
+        [np.bincount(labels, weights=q * residual[:, k], minlength=K) for k in range(K)], axis=1
+    )  # M[y, k]
     # c with M^T c = 0: the null vector of M^T (its rows sum to 0 over k, so M^T 1 = grad_b)
     _, _, vt = np.linalg.svd(sums.T)
     c = vt[-1]
