@@ -1,13 +1,15 @@
 """Every generated part of bench/RESULTS.md and every plot, in one command:
 
-    python -m bench [--quick] [--steps compare,plots,scaling,convergence] [--out-dir DIR]
+    python -m bench [--quick] [--steps compare,issue9,plots,scaling,convergence] [--out-dir DIR]
 
 Runs, in this order (each step is also a command of its own):
 1. compare: `python -m bench.compare`, every solver on every problem and the dense 1M x 100
    targets: the generated section of RESULTS.md and compare.json;
-2. plots: `python -m bench.plots`, ratio bars and time against gap per problem (plots/);
-3. scaling: `python -m bench.scaling`, time against rows and columns, 1 thread against all (plots/);
-4. convergence: `python -m bench.convergence`, objective gap against time for every solver on the
+2. issue9: `python -m bench.issue9`, the multinomial, L1 / elastic-net and LogisticRegressionCV
+   problems against their peers (their own section of RESULTS.md and issue9.json);
+3. plots: `python -m bench.plots`, ratio bars and time against gap per problem (plots/);
+4. scaling: `python -m bench.scaling`, time against rows and columns, 1 thread against all (plots/);
+5. convergence: `python -m bench.convergence`, objective gap against time for every solver on the
    1M x 100 problem (convergence.png).
 At full size this takes a few hours on 2 cores and writes into bench/ (RESULTS.md keeps its
 hand-written parts). --quick shrinks every problem, takes minutes, and writes into bench/quick/
@@ -19,10 +21,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import compare, convergence, plots, scaling
+from . import compare, convergence, issue9, plots, scaling
 
 BENCH = Path(__file__).resolve().parent
-STEPS = ("compare", "plots", "scaling", "convergence")
+STEPS = ("compare", "issue9", "plots", "scaling", "convergence")
 
 
 def commands(quick, out_dir):
@@ -35,6 +37,16 @@ def commands(quick, out_dir):
                 *size,
                 "--json",
                 str(out_dir / "compare.json"),
+                "--results",
+                str(out_dir / "RESULTS.md"),
+            ],
+        ),
+        "issue9": (
+            issue9.main,
+            [
+                *size,
+                "--json",
+                str(out_dir / "issue9.json"),
                 "--results",
                 str(out_dir / "RESULTS.md"),
             ],

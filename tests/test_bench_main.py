@@ -16,7 +16,7 @@ def test_every_step_runs_in_order_into_the_chosen_folder(tmp_path, monkeypatch):
     for step, argv in calls:
         paths = [a for a in argv if a.startswith(str(tmp_path))]
         assert paths, f"{step} writes outside {tmp_path}: {argv}"
-        if step in ("compare", "scaling"):
+        if step in ("compare", "issue9", "scaling"):
             assert "--quick" in argv
     assert calls[0][1][-1] == str(tmp_path / "RESULTS.md")
 
