@@ -158,7 +158,13 @@ def prox_newton(
 
 def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_tol):
     """The minimiser (approximately, by coordinate descent) over the working set of
-    grad . delta + delta^T H delta / 2 + l1 ||w + delta||_1, returned as theta + delta."""
+    grad . delta + delta^T H delta / 2 + l1 ||w + delta||_1, returned as theta + delta.
+
+    With an intercept the model is solved in centred coordinates: the sample's columns minus
+    their mean mu (curvature-weighted for the binomial), the intercepts b' = b + W mu. The
+    penalty sees only W, so the problem is the same; but a column offset (x + 1000) no longer
+    couples every coefficient to the intercept, which made coordinate descent crawl: 1,000 to
+    3,000 iterations on make_classification(400, 10) + 1000 at C=1, against 6 for L2."""
     d = rows.shape[1]
     K = objective.n_outputs
     Theta = objective.as_matrix(theta)
@@ -169,32 +175,42 @@ def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_t
     )
     fit_intercept = objective.fit_intercept
     local = np.append(columns, d)  # the working set's entries of each output's row of theta
-    target = Theta.copy()
+    sample = rows[:, columns]  # a copy: it is centred below
+    if K == 1:
+        h = objective.datafit.sample_curvatures(rows, weights, Theta)[:, 0]
+        centre_weights = h
+    else:
+        P = softmax(rows @ W.T + Theta[:, -1], axis=1)
+        centre_weights = weights
+    mu = np.zeros(columns.shape[0])
+    if fit_intercept and centre_weights.sum() > 0:
+        mu = (centre_weights @ sample) / centre_weights.sum()
+        sample -= mu
+    # the current point, gradient and result in the centred coordinates
+    start = np.ascontiguousarray(Theta[:, local])
+    start[:, -1] += start[:, :-1] @ mu
+    G_local = np.ascontiguousarray(G[:, local])
+    G_local[:, :-1] -= np.outer(G_local[:, -1], mu)
+    Z = start.copy()
     if K == 1:
         # binomial: the explicit Hessian on the working set, (|A| + 1)^2 entries
-        sample = rows if columns.shape[0] == d else np.ascontiguousarray(rows[:, columns])
-        h = objective.datafit.sample_curvatures(rows, weights, Theta)[:, 0]
-        H = weighted_gram(sample, h, True)
+        H = weighted_gram(np.ascontiguousarray(sample), h, True)
         H[np.arange(columns.shape[0]), np.arange(columns.shape[0])] += l2
         block_penalised = np.arange(local.shape[0]) < columns.shape[0]
         if not fit_intercept:  # the intercept's coordinate stays where it is
             H[-1, :] = H[:, -1] = 0.0
-        z = Theta[0, local]
         X = objective.X
         sweeps = max(MAX_SWEEPS, int(max(CD_WORK, X.shape[0] * X.shape[1]) / local.shape[0] ** 2))
         cd_quadratic(
-            H, G[0, local], Theta[0, local], penalty.strength, block_penalised, z, sweeps,
-            inner_tol,
-        )  # fmt: skip
-        target[0, local] = z
+            H, G_local[0], start[0], penalty.strength, block_penalised, Z[0], sweeps, inner_tol
+        )
     else:
         # multinomial: the exact sampled Hessian through its per-row structure (kernels/cd.py)
-        rows_t = np.ascontiguousarray(rows[:, columns].T)
-        P_t = np.ascontiguousarray(softmax(rows @ W.T + Theta[:, -1], axis=1).T)
-        Z = np.ascontiguousarray(Theta[:, local])
         cd_multinomial(
-            rows_t, weights, P_t, np.ascontiguousarray(G[:, local]), np.ascontiguousarray(
-                Theta[:, local]), Z, penalty.strength, l2, fit_intercept, MAX_SWEEPS, inner_tol,
+            np.ascontiguousarray(sample.T), weights, np.ascontiguousarray(P.T), G_local, start,
+            Z, penalty.strength, l2, fit_intercept, MAX_SWEEPS, inner_tol,
         )  # fmt: skip
-        target[:, local] = Z
+    Z[:, -1] -= Z[:, :-1] @ mu
+    target = Theta.copy()
+    target[:, local] = Z
     return target.ravel()
