@@ -156,6 +156,26 @@ def prox_newton(
     return SolverResult(theta, n_iter, converged, history, message)
 
 
+def proximal_newton_decrease(objective, theta, grad):
+    """The decrease of F = J + l1 ||W||_1 (mean form) that one proximal Newton step from theta
+    promises: minus the minimum of grad . delta + delta^T H delta / 2 + l1 (||W + delta_W||_1 -
+    ||W||_1), H the smooth part's Hessian on objective.row_sample(), the minimum found by this
+    module's coordinate descent (to 1% of the distance to the subdifferential). With L1 the
+    analogue of the Newton decrement (_stopping.newton_decrease); it sees the coupling of the
+    coefficients with each other and with the intercept that a diagonal estimate misses (SGD's
+    L1 check on columns offset by 1000 estimated nothing left, 0.35 above the optimum)."""
+    d = objective.X.shape[1]
+    penalty = L1(objective.l1 * objective.scale, d)
+    rows, weights = objective.row_sample()
+    l2 = objective.l2 * objective.scale
+    distance = float(np.max(penalty.subdifferential_distance(theta, grad)))
+    target = _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, 0.01 * distance)
+    delta = target - theta
+    hessp, _ = objective.sample_hessp(theta, (rows, weights))
+    model = float(grad @ delta + 0.5 * delta @ hessp(delta))
+    return max(0.0, -(model + penalty.value(target) - penalty.value(theta)))
+
+
 def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_tol):
     """The minimiser (approximately, by coordinate descent) over the working set of
     grad . delta + delta^T H delta / 2 + l1 ||w + delta||_1, returned as theta + delta.
