@@ -38,7 +38,9 @@ class LogisticRegressionCV(LogisticRegression):
     Parameters
     ----------
     Cs : int or array-like of positive floats, default=10
-        The Cs to try; an int n means np.logspace(-4, 4, n). Fitted in increasing order.
+        The Cs to try; an int n means np.logspace(-4, 4, n). Reported in the order given (as
+        scikit-learn, which also breaks ties between equal mean scores by that order); each
+        fold's path is fitted in increasing C, each fit warm-started from the previous.
     l1_ratios : array-like of floats in [0, 1] or None, default=None
         The l1_ratios to try (None: (0.0,), L2 only). Above 0 the solver is 'newton'
         (proximal Newton).
@@ -46,9 +48,10 @@ class LogisticRegressionCV(LogisticRegression):
         An int k: StratifiedKFold(k) (no shuffling), as scikit-learn's check_cv makes it.
     scoring : str, callable or None, default=None
         A scikit-learn scorer name or callable scorer(estimator, X, y); None: accuracy
-        (scikit-learn's default before 1.11), weighted by the held-out rows' sample_weight.
-        As in scikit-learn, other scorers get no weights (without metadata routing), and
-        metrics that take labels= are told every class.
+        (scikit-learn's default before 1.11). As in scikit-learn (without metadata routing),
+        the scorer is given the held-out rows' sample_weight when fit has one (a callable
+        without a sample_weight parameter is called without it), and metrics that take
+        labels= are told every class.
     refit : bool, default=True
         True: refit on all rows at the best (C, l1_ratio). False: coef_ and intercept_ are the
         mean over folds of each fold's best fit, C_ and l1_ratio_ the means of the folds' best.
@@ -58,7 +61,8 @@ class LogisticRegressionCV(LogisticRegression):
 
     Attributes
     ----------
-    Cs_ (n_cs,), l1_ratios_ (n_l1_ratios,), scores_ (n_folds, n_l1_ratios, n_cs),
+    Cs_ (n_cs,), l1_ratios_ (n_l1_ratios,; [None] when l1_ratios is None, as scikit-learn),
+    scores_ (n_folds, n_l1_ratios, n_cs),
     coefs_paths_ (n_folds, n_l1_ratios, n_cs, n_outputs, n_features + fit_intercept) with
     n_outputs 1 for two classes and n_classes above, n_iter_ (n_folds, n_l1_ratios, n_cs),
     C_ and l1_ratio_ (floats), classes_, coef_, intercept_, n_features_in_,
@@ -112,7 +116,7 @@ class LogisticRegressionCV(LogisticRegression):
         raise AttributeError("LogisticRegressionCV has no partial_fit; use LogisticRegression")
 
     def _grid(self):
-        """(Cs_, l1_ratios_) validated, Cs_ increasing."""
+        """(Cs_, l1_ratios_) validated, in the order given."""
         if isinstance(self.Cs, numbers.Integral) and not isinstance(self.Cs, bool):
             if self.Cs < 1:
                 raise ValueError(f"Cs must be an int >= 1 or a list of positive floats: {self.Cs}")
@@ -135,7 +139,7 @@ class LogisticRegressionCV(LogisticRegression):
                 )
         for l1_ratio in l1_ratios:
             V.check_l1_ratio(float(l1_ratio), self.solver)
-        return np.sort(Cs), l1_ratios
+        return Cs, l1_ratios
 
     def _check_cv_params(self):
         V.check_scalar_params(1.0, self.tol, self.max_iter, "auto", self.verbose, self.solver)
@@ -151,10 +155,11 @@ class LogisticRegressionCV(LogisticRegression):
             self.solver if self.solver != "auto" else auto_solver(n_features, n_classes, l1_ratio)
         )
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the grid, then fit (refit=True) or average the folds' fits. X
-        (n_samples, n_features) float32/float64, y labels, sample_weight (n_samples,) or None;
-        none of them is modified."""
+        (n_samples, n_features) float32/float64, y labels, sample_weight (n_samples,) or None,
+        groups (n_samples,) or None: passed to the splitter's split (GroupKFold and the like;
+        scikit-learn takes it through metadata routing); none of them is modified."""
         Cs, l1_ratios = self._check_cv_params()
         feature_names = _get_feature_names(X)
         with thread_limit(self.n_jobs) as n_threads:
@@ -162,7 +167,7 @@ class LogisticRegressionCV(LogisticRegression):
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
-            folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+            folds = list(check_cv(self.cv, y, classifier=True).split(X, y, groups))
             scorer = _scorer(self.scoring, classes)
             datafit = for_classes(classes.shape[0])
             n_outputs = datafit.n_outputs
@@ -177,13 +182,19 @@ class LogisticRegressionCV(LogisticRegression):
                 s_train[train] = s[train]
                 self._check_fold(s_train, codes, classes, f)
                 X_test, y_test = X[test], y[test]
-                # as scikit-learn: the default accuracy weighs the held-out rows by their
-                # sample_weight (not by class_weight); other scorers get no weights
+                # as scikit-learn: the scorer weighs the held-out rows by their sample_weight
+                # (not by class_weight)
                 sw_test = None if sample_weight is None else np.asarray(sample_weight)[test]
+                weights = (
+                    {}
+                    if sw_test is None or not _takes_weights(scorer)
+                    else {"sample_weight": sw_test}
+                )
                 for r, l1_ratio in enumerate(l1_ratios):
                     theta = np.zeros(n_outputs * (d + 1))
                     solver = self._path_solver(d, classes.shape[0], l1_ratio)
-                    for c, C in enumerate(Cs):
+                    for c in np.argsort(Cs, kind="stable"):  # warm starts in increasing C
+                        C = Cs[c]
                         objective = self._path_objective(
                             X, codes, s_train, classes, n_threads, C, l1_ratio
                         )
@@ -199,7 +210,7 @@ class LogisticRegressionCV(LogisticRegression):
                         if scorer is None:
                             scores[f, r, c] = model.score(X_test, y_test, sample_weight=sw_test)
                         else:
-                            scores[f, r, c] = scorer(model, X_test, y_test)
+                            scores[f, r, c] = scorer(model, X_test, y_test, **weights)
             mean = scores.mean(axis=0)
             r, c = np.unravel_index(int(np.argmax(mean)), mean.shape)
             if self.refit:
@@ -224,7 +235,8 @@ class LogisticRegressionCV(LogisticRegression):
         self._store(result, solver, classes, X, s, feature_names)
         if not self.fit_intercept:
             paths = paths[..., :-1]
-        self.Cs_, self.l1_ratios_ = Cs, l1_ratios
+        self.Cs_ = Cs
+        self.l1_ratios_ = np.asarray([None]) if self.l1_ratios is None else l1_ratios
         self.scores_, self.coefs_paths_ = scores, paths
         self.C_, self.l1_ratio_ = C_, l1_ratio_
         self.n_iter_ = n_iter
@@ -267,6 +279,18 @@ def _float_list(values):
     if np.asarray(values).dtype.kind not in "biuf" or not np.all(~np.isnan(array)):
         return None
     return array
+
+
+def _takes_weights(scorer):
+    """Whether scorer(estimator, X, y, sample_weight=...) is a valid call: scikit-learn's
+    scorers, and callables with a sample_weight or **kwargs parameter."""
+    if scorer is None:
+        return True
+    try:
+        parameters = inspect.signature(scorer).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _scorer(scoring, classes):

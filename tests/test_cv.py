@@ -134,16 +134,60 @@ def test_a_fold_without_a_class_is_an_error():
         LogisticRegressionCV(Cs=2, cv=folds).fit(X, y)
 
 
-def test_sample_weights_weigh_the_default_accuracy_as_scikit_learn(breast_cancer):
+@pytest.mark.parametrize("scoring", [None, "neg_log_loss", "custom"])
+def test_sample_weights_weigh_the_scores_as_scikit_learn(breast_cancer, scoring):
+    # issue 9 break test: with scoring set, scikit-learn passes the held-out sample_weight to
+    # the scorer too (without metadata routing); ours did not, and chose another C_
+    from sklearn.metrics import brier_score_loss
+
+    def custom(estimator, X, y, sample_weight=None):
+        return -brier_score_loss(y, estimator.predict_proba(X)[:, 1], sample_weight=sample_weight)
+
+    scoring = custom if scoring == "custom" else scoring
     X, y = breast_cancer
     sw = np.random.default_rng(2).exponential(1, len(y)) ** 2
-    ours = LogisticRegressionCV(Cs=6, tol=1e-9, max_iter=1000).fit(X, y, sample_weight=sw)
+    ours = LogisticRegressionCV(Cs=6, tol=1e-9, max_iter=1000, scoring=scoring)
+    ours.fit(X, y, sample_weight=sw)
     theirs = _sklearn_cv(X, y, (0.0,), Cs=6)
+    theirs.set_params(scoring="accuracy" if scoring is None else scoring)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         theirs.fit(X, y, sample_weight=sw)
-    np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=1e-12)
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=1e-5 if scoring else 1e-12)
     assert ours.C_ == theirs.C_
+
+
+def test_cs_keep_the_given_order_and_break_ties_as_scikit_learn(breast_cancer):
+    # issue 9 break test: Cs were sorted, so scores_ came out in another order than the
+    # user's Cs and a tie between equal mean scores picked another C_
+    X, y = breast_cancer
+    Cs = [1e3, 10.0, 0.1, 10.0]
+    ours = LogisticRegressionCV(Cs=Cs, tol=1e-9, max_iter=1000).fit(X, y)
+    theirs = _sklearn_cv(X, y, (0.0,), Cs=Cs)
+    np.testing.assert_array_equal(ours.Cs_, Cs)
+    np.testing.assert_array_equal(ours.Cs_, theirs.Cs_)
+    np.testing.assert_array_equal(ours.scores_, theirs.scores_)
+    assert ours.C_ == theirs.C_
+    np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=5e-3)
+    # a tie everywhere (separable by one column): the first C in the given order wins
+    separable = np.column_stack([np.r_[-np.ones(20), np.ones(20)], np.arange(40.0) % 3])
+    labels = np.r_[np.zeros(20), np.ones(20)]
+    tied = LogisticRegressionCV(Cs=[1e3, 0.1, 10.0]).fit(separable, labels)
+    assert np.all(tied.scores_ == 1.0) and tied.C_ == 1e3
+    assert tied.l1_ratios_.tolist() == [None] and tied.l1_ratio_ == 0.0
+
+
+def test_groups_reach_the_splitter(iris_scaled):
+    from sklearn.model_selection import GroupKFold
+
+    X, y = iris_scaled
+    groups = np.arange(y.shape[0]) % 7
+    params = dict(Cs=3, tol=1e-8, max_iter=1000)
+    ours = LogisticRegressionCV(cv=GroupKFold(3), **params).fit(X, y, groups=groups)
+    folds = list(GroupKFold(3).split(X, y, groups))
+    listed = LogisticRegressionCV(cv=folds, **params).fit(X, y)
+    np.testing.assert_array_equal(ours.scores_, listed.scores_)
+    np.testing.assert_array_equal(ours.coefs_paths_, listed.coefs_paths_)
 
 
 def test_a_held_out_fold_without_a_class_is_scored_with_every_label(iris_scaled):
