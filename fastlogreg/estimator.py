@@ -405,11 +405,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
 
     def predict_log_proba(self, X):
-        """Log-probabilities, computed from the scores without log(0) for large margins."""
+        """Log-probabilities (n_samples, n_classes), computed from the scores without log(0)
+        for large margins; of the dtype of decision_function (float32 for a float32 model,
+        binary and multiclass alike)."""
         z = self.decision_function(X)
         if z.ndim == 2:
-            z = z.astype(np.float64)
-            return z - logsumexp(z, axis=1, keepdims=True)
+            wide = z.astype(np.float64)  # the log-sum-exp in float64, then back
+            return (wide - logsumexp(wide, axis=1, keepdims=True)).astype(z.dtype, copy=False)
         return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
 
     def predict(self, X):

@@ -109,6 +109,17 @@ def test_predictions_match_scikit_learn(wine):
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_float32_outputs_stay_float32(wine, n_classes):
+    # issue 9 break test: predict_log_proba was float64 for 3 classes, float32 for 2
+    X, y = wine
+    keep = y < n_classes
+    X32 = np.asarray(X[keep], dtype=np.float32)
+    model = LogisticRegression(max_iter=1000).fit(X32, y[keep])
+    for output in (model.predict_proba, model.predict_log_proba, model.decision_function):
+        assert output(X32).dtype == np.float32
+
+
 def test_string_labels_and_class_order():
     X, y = naive_problem = _three_class_problem()
     labels = np.array(["zebra", "ant", "moth"])
