@@ -150,10 +150,10 @@ class LogisticRegressionCV(LogisticRegression):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         return self._grid()
 
-    def _path_solver(self, n_features, n_classes, l1_ratio):
-        return (
-            self.solver if self.solver != "auto" else auto_solver(n_features, n_classes, l1_ratio)
-        )
+    def _path_solver(self, n_samples, n_features, n_classes, l1_ratio):
+        if self.solver != "auto":
+            return self.solver
+        return auto_solver(n_samples, n_features, n_classes, l1_ratio)
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the grid, then fit (refit=True) or average the folds' fits. X
@@ -192,7 +192,7 @@ class LogisticRegressionCV(LogisticRegression):
                 )
                 for r, l1_ratio in enumerate(l1_ratios):
                     theta = np.zeros(n_outputs * (d + 1))
-                    solver = self._path_solver(d, classes.shape[0], l1_ratio)
+                    solver = self._path_solver(X.shape[0], d, classes.shape[0], l1_ratio)
                     for c in np.argsort(Cs, kind="stable"):  # warm starts in increasing C
                         C = Cs[c]
                         objective = self._path_objective(
@@ -217,7 +217,7 @@ class LogisticRegressionCV(LogisticRegression):
                 C_, l1_ratio_ = float(Cs[c]), float(l1_ratios[r])
                 objective = self._path_objective(X, codes, s, classes, n_threads, C_, l1_ratio_)
                 start = paths[:, r, c].mean(axis=0).ravel()
-                solver = self._path_solver(d, classes.shape[0], l1_ratio_)
+                solver = self._path_solver(X.shape[0], d, classes.shape[0], l1_ratio_)
                 result = self._run_batch_solver(solver, objective, start)
             else:
                 best = [np.unravel_index(int(np.argmax(fold)), fold.shape) for fold in scores]

@@ -33,17 +33,22 @@ SOLVERS = ("auto", "newton", "lbfgs", "sgd", "gd")
 # against 0.31 s), lbfgs at 100k x 300 (0.14 s against 0.62 s) and 100k x 1000 (0.27 s against
 # 3.4 s).
 AUTO_NEWTON_MAX_FEATURES = 200
+# multinomial: newton from this many rows on, with at most 30 features (auto_solver)
+AUTO_MULTINOMIAL_NEWTON_MIN_ROWS = 200_000
 
 
-def auto_solver(n_features, n_classes, l1_ratio):
-    """The solver 'auto' runs, by measurement (bench/RESULTS.md)."""
+def auto_solver(n_samples, n_features, n_classes, l1_ratio):
+    """The solver 'auto' runs, by measurement (bench/RESULTS.md, `python -m bench.auto_rule`)."""
     if l1_ratio > 0:  # the one batch solver for L1 and elastic net
         return "newton"
     if n_classes > 2:
-        # multinomial: lbfgs. Measured (2026-11-30, float64, C=1, default tol): 200k x 100
-        # with 10 classes lbfgs 0.46 s against newton's 0.61 s (whose Hessian-vector products
-        # on the row sample cost K times the binomial's), 200k x 10 with 5 classes 0.118 s
-        # against 0.135 s
+        # multinomial: newton's conjugate gradients run on a fixed row sample, so it wins where
+        # there are many rows of few features; lbfgs elsewhere. Measured with bench.auto_rule
+        # (2026-11-30, float64, C=1, default tol), newton / lbfgs time: 1M x 10 0.55 (10
+        # classes), 0.64 (3), 0.9-1.05 (5); 200k x 10 0.73, 0.75, 1.05-1.12; 200k x 30 0.98,
+        # 0.98, 0.92-1.10; 200k x 100 1.62 (10 classes), 0.99 (3); 20k x 100 4.3 and 3.6
+        if n_samples >= AUTO_MULTINOMIAL_NEWTON_MIN_ROWS and n_features <= 30:
+            return "newton"
         return "lbfgs"
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
 
@@ -88,8 +93,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         preconditioned by the Hessian's diagonal (fastlogreg/solvers/lbfgs.py). 'sgd': per-sample
         stochastic gradient descent, Hogwild when n_jobs > 1. 'gd': full-batch gradient
         descent, the seed's method. 'auto' picks 'newton' up to AUTO_NEWTON_MAX_FEATURES (200)
-        features and 'lbfgs' above for two classes, 'lbfgs' for more, and 'newton' whenever
-        l1_ratio > 0, by the measurements in bench/RESULTS.md.
+        features and 'lbfgs' above for two classes; for more, 'newton' from 200,000 rows with
+        at most 30 features and 'lbfgs' otherwise; 'newton' whenever l1_ratio > 0; by the
+        measurements of `python -m bench.auto_rule` (auto_solver).
     learning_rate : 'auto', float or one of 'constant', 'optimal', 'invscaling', 'adaptive'
         'gd': 'auto' (a step from the curvature bound with backtracking, so the objective never
         increases) or a float, the step applied to the mean-form gradient dJ/dtheta / sum(s).
@@ -290,7 +296,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _pick_solver(self, X, classes):
         if self.solver != "auto":
             return self.solver
-        return auto_solver(X.shape[1], classes.shape[0], self.l1_ratio)
+        return auto_solver(X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio)
 
     def _run_batch_solver(self, solver, objective, theta0):
         common = dict(tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)

@@ -248,6 +248,16 @@ def test_every_multiclass_solver_runs_through_the_estimator(iris_scaled):
     assert LogisticRegression().fit(X, y).solver_ == "lbfgs"  # 'auto' for K >= 3 classes
 
 
+def test_auto_rule_for_several_classes():
+    from fastlogreg.estimator import auto_solver
+
+    assert auto_solver(1_000_000, 10, 3, 0.0) == "newton"  # many rows of few features
+    assert auto_solver(200_000, 30, 10, 0.0) == "newton"
+    assert auto_solver(199_999, 10, 10, 0.0) == "lbfgs"
+    assert auto_solver(1_000_000, 31, 10, 0.0) == "lbfgs"
+    assert auto_solver(1_000, 10, 3, 0.5) == "newton"  # L1: proximal Newton
+
+
 @pytest.mark.parametrize("solver", ["gd", "newton", "sgd"])
 def test_a_refit_without_warm_start_equals_a_fresh_fit(wine_scaled, solver):
     # a regression of this first commit: every fit started from the previous coef_
