@@ -395,7 +395,7 @@ def test_duality_gap_bounds_the_true_gap(request, dataset, C, l1_ratio, dtype):
 def test_weak_penalty_l1_far_from_the_optimum_warns(breast_cancer):
     # issue 9 break test: C=1e3, l1_ratio=1 stopped 7e-3 above an optimum of 1.2e-2 (mean
     # form) with distance and model decrease below tol; the duality gap says how far
-    # (at default max_iter it now converges in 38 iterations: 1488 with the inner coordinate
+    # (at default max_iter it now converges in 35 iterations: 1488 with the inner coordinate
     # descent capped at 200 sweeps)
     X, y = breast_cancer
     with pytest.warns(ConvergenceWarning, match=r"may still be up to .* above its optimum"):
