@@ -211,8 +211,9 @@ class LogisticRegressionCV(LogisticRegression):
                             scores[f, r, c] = model.score(X_test, y_test, sample_weight=sw_test)
                         else:
                             scores[f, r, c] = scorer(model, X_test, y_test, **weights)
-            mean = scores.mean(axis=0)
-            r, c = np.unravel_index(int(np.argmax(mean)), mean.shape)
+            # the first best in scikit-learn's order: C-major over (C, l1_ratio)
+            mean = scores.mean(axis=0).T  # (n_cs, n_l1_ratios)
+            c, r = np.unravel_index(int(np.argmax(mean)), mean.shape)
             if self.refit:
                 C_, l1_ratio_ = float(Cs[c]), float(l1_ratios[r])
                 objective = self._path_objective(X, codes, s, classes, n_threads, C_, l1_ratio_)
@@ -220,10 +221,10 @@ class LogisticRegressionCV(LogisticRegression):
                 solver = self._path_solver(X.shape[0], d, classes.shape[0], l1_ratio_)
                 result = self._run_batch_solver(solver, objective, start)
             else:
-                best = [np.unravel_index(int(np.argmax(fold)), fold.shape) for fold in scores]
-                C_ = float(np.mean([Cs[bc] for _, bc in best]))
-                l1_ratio_ = float(np.mean([l1_ratios[br] for br, _ in best]))
-                theta = np.mean([paths[f, br, bc] for f, (br, bc) in enumerate(best)], axis=0)
+                best = [np.unravel_index(int(np.argmax(fold.T)), fold.T.shape) for fold in scores]
+                C_ = float(np.mean([Cs[bc] for bc, _ in best]))
+                l1_ratio_ = float(np.mean([l1_ratios[br] for _, br in best]))
+                theta = np.mean([paths[f, br, bc] for f, (bc, br) in enumerate(best)], axis=0)
                 result, solver = _Averaged(theta.ravel()), "average of the folds"
         if short:
             warnings.warn(
@@ -241,6 +242,19 @@ class LogisticRegressionCV(LogisticRegression):
         self.C_, self.l1_ratio_ = C_, l1_ratio_
         self.n_iter_ = n_iter
         return self
+
+    def score(self, X, y, sample_weight=None):
+        """The `scoring` of the fitted model on (X, y) (accuracy when scoring is None), as
+        scikit-learn's LogisticRegressionCV.score; sample_weight (n_samples,) or None."""
+        scorer = _scorer(self.scoring, self.classes_) if hasattr(self, "classes_") else None
+        if scorer is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        weights = (
+            {}
+            if sample_weight is None or not _takes_weights(scorer)
+            else {"sample_weight": sample_weight}
+        )
+        return scorer(self, X, y, **weights)
 
     def _path_objective(self, X, codes, s, classes, n_threads, C, l1_ratio):
         from .objective import LogisticObjective

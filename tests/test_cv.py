@@ -177,6 +177,39 @@ def test_cs_keep_the_given_order_and_break_ties_as_scikit_learn(breast_cancer):
     assert tied.l1_ratios_.tolist() == [None] and tied.l1_ratio_ == 0.0
 
 
+def test_ties_across_l1_ratios_go_to_the_first_in_scikit_learns_order():
+    # issue 9 break test: equal mean scores at (C=5, l1_ratio=0) and (C=0.05, l1_ratio=1);
+    # scikit-learn takes the first maximum over (C, l1_ratio), C-major: C=0.05, l1_ratio=1
+    rng = np.random.default_rng(28)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] + rng.logistic(size=40) > 0).astype(int)
+    grid = dict(Cs=[0.05, 0.5, 5.0], l1_ratios=[0.0, 1.0], cv=4, tol=1e-10, max_iter=1000)
+    ours = LogisticRegressionCV(**grid).fit(X, y)
+    mean = ours.scores_.mean(axis=0)
+    assert mean[0, 2] == mean[1, 0] == mean.max()  # the tie this seed gives
+    assert (ours.C_, ours.l1_ratio_) == (0.05, 1.0)
+    averaged = LogisticRegressionCV(refit=False, **grid).fit(X, y)
+    best = [np.unravel_index(np.argmax(fold.T), fold.T.shape) for fold in ours.scores_]
+    assert averaged.C_ == pytest.approx(np.mean([grid["Cs"][c] for c, _ in best]))
+
+
+@pytest.mark.parametrize("scoring", [None, "neg_log_loss", "roc_auc"])
+def test_score_uses_the_scoring(breast_cancer, scoring):
+    # issue 9 break test: score() was always accuracy; scikit-learn's uses `scoring`
+    X, y = breast_cancer
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0])
+    ours = LogisticRegressionCV(Cs=3, scoring=scoring, tol=1e-9, max_iter=1000).fit(X, y)
+    theirs = _sklearn_cv(X, y, (0.0,), Cs=3)
+    theirs.set_params(scoring=scoring)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+    assert ours.C_ == theirs.C_
+    for weights in (None, sw):
+        expected = theirs.score(X, y, sample_weight=weights)
+        assert ours.score(X, y, sample_weight=weights) == pytest.approx(expected, rel=1e-6)
+
+
 def test_groups_reach_the_splitter(iris_scaled):
     from sklearn.model_selection import GroupKFold
 

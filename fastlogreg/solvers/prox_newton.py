@@ -37,7 +37,7 @@ from ..kernels.hessian import weighted_gram
 from ..penalties import L1
 from ._duality import duality_gap
 from ._line_search import ROUNDING_SLACK
-from ._stopping import check_start
+from ._stopping import centred_columns, check_start
 from .gd import SolverResult
 from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, check_squares, hessian_sample
 
@@ -195,7 +195,7 @@ def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_t
     )
     fit_intercept = objective.fit_intercept
     local = np.append(columns, d)  # the working set's entries of each output's row of theta
-    sample = rows[:, columns]  # a copy: it is centred below
+    sample = rows[:, columns]
     if K == 1:
         h = objective.datafit.sample_curvatures(rows, weights, Theta)[:, 0]
         centre_weights = h
@@ -204,8 +204,7 @@ def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_t
         centre_weights = weights
     mu = np.zeros(columns.shape[0])
     if fit_intercept and centre_weights.sum() > 0:
-        mu = (centre_weights @ sample) / centre_weights.sum()
-        sample -= mu
+        sample, mu, _ = centred_columns(sample, centre_weights)
     # the current point, gradient and result in the centred coordinates
     start = np.ascontiguousarray(Theta[:, local])
     start[:, -1] += start[:, :-1] @ mu
