@@ -31,6 +31,20 @@ EPS = np.finfo(np.float64).eps
 SERIAL_BELOW = 1 << 16
 
 
+def centred_columns(rows, weights):
+    """(rows - mu, mu, constant) for a row sample (float64, (m, d)) and its weights (m,): the
+    columns minus their weighted mean mu (the weights need not sum to 1), columns constant in
+    the sample set to exactly 0 (centring leaves rounding there, which curvature-scaled steps
+    would blow up), `constant` their mask. The solvers' quadratic models and the Newton
+    decrement work in these coordinates (intercepts b + W mu: the same problem, the penalty
+    sees only W), where a column offset no longer couples every coefficient to the intercept."""
+    mu = (weights @ rows) / weights.sum()
+    centred = rows - mu
+    constant = np.all(rows == rows[:1], axis=0)
+    centred[:, constant] = 0.0
+    return centred, mu, constant
+
+
 def to_sum_form(mean_values, weight_sum):
     """Mean-form values (J / sum(s)) back in the sum form J, for the fitted loss_history_."""
     return np.asarray(mean_values, dtype=np.float64) * weight_sum
@@ -69,6 +83,7 @@ class LogisticObjective:
         self._gd_epoch = dense.gd_epoch_serial if self._serial else dense.gd_epoch
         self._x_checked = False
         self._sample = None
+        self._centred_sample = None
         self._mean_sq_norm = None
 
     def _check_x_once(self, *results):
@@ -93,6 +108,12 @@ class LogisticObjective:
                 weights = np.ones(sample.shape[0])
             self._sample = sample, weights / weights.sum()
         return self._sample
+
+    def centred_row_sample(self):
+        """centred_columns of row_sample(), computed once: (rows - mu, mu, constant)."""
+        if self._centred_sample is None:
+            self._centred_sample = centred_columns(*self.row_sample())
+        return self._centred_sample
 
     def as_matrix(self, theta):
         """theta as its (n_outputs, d + 1) view: coefficients [:, :-1], intercepts [:, -1]."""

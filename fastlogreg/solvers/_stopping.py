@@ -101,17 +101,6 @@ class RoundingStall:
         return at_rounding_floor(self.objective, theta, grad)
 
 
-def centred_columns(rows, weights):
-    """(rows - mu, mu, constant): the sample's columns minus their weighted mean mu (weights
-    summing to 1 or not), columns constant in the sample set to exactly 0 (centring leaves
-    rounding there, which curvature-scaled steps would blow up); `constant` their mask."""
-    mu = (weights @ rows) / weights.sum()
-    centred = rows - mu
-    constant = np.all(rows == rows[:1], axis=0)
-    centred[:, constant] = 0.0
-    return centred, mu, constant
-
-
 def newton_decrease(objective, theta, grad):
     """g^T H^-1 g / 2 at theta: the decrease of J that the quadratic model promises for one
     Newton step, which near the optimum is J(theta) - J* (Boyd and Vandenberghe, Convex
@@ -127,7 +116,7 @@ def newton_decrease(objective, theta, grad):
     Theta = objective.as_matrix(theta).copy()
     G = objective.as_matrix(grad).copy()
     if objective.fit_intercept:
-        rows, mu, constant = centred_columns(rows, weights)
+        rows, mu, constant = objective.centred_row_sample()
         Theta[:, -1] += Theta[:, :-1] @ mu
         G[:, :-1] -= np.outer(G[:, -1], mu)
         if objective.l2 == 0:  # a constant column's data gradient, in centred coordinates

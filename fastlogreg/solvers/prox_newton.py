@@ -34,10 +34,11 @@ from scipy.special import softmax
 
 from ..kernels.cd import cd_multinomial, cd_quadratic
 from ..kernels.hessian import weighted_gram
+from ..objective import centred_columns
 from ..penalties import L1
 from ._duality import duality_gap
 from ._line_search import ROUNDING_SLACK
-from ._stopping import centred_columns, check_start
+from ._stopping import check_start
 from .gd import SolverResult
 from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, check_squares, hessian_sample
 
