@@ -1,0 +1,113 @@
+"""The CSR kernels (kernels/sparse.py) against NumPy twins on the same matrices made dense
+(small, in tests only; made float64 first, so duplicate entries are summed as the kernels sum
+them), over float32/float64 values x int32/int64 indices x block counts, with empty rows and
+columns, duplicate and unsorted indices and explicit zeros."""
+
+import itertools
+
+import naive
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastlogreg.kernels import sparse
+
+CASES = list(itertools.product([np.float64, np.float32], [np.int32, np.int64], [1, 2, 3]))
+IDS = [f"{np.dtype(v).name}-{np.dtype(i).name}-blocks{k}" for v, i, k in CASES]
+
+
+def _awkward_csr(dtype, index_dtype, n=301, d=40, seed=0):
+    """A CSR matrix with every kind of entry layout scipy allows: rows of 0 to 12 entries (every
+    7th row empty), columns 5 and 33 never used, duplicate column indices within rows,
+    unsorted indices and some explicit zeros."""
+    rng = np.random.default_rng(seed)
+    used = np.setdiff1d(np.arange(d), [5, 33])
+    indptr, indices, data = [0], [], []
+    for i in range(n):
+        count = 0 if i % 7 == 0 else rng.integers(1, 13)
+        cols = rng.choice(used, size=count)  # with replacement: duplicates
+        vals = rng.standard_normal(count) * rng.choice(
+            [0.0, 1.0, 3.0], size=count, p=[0.1, 0.6, 0.3]
+        )
+        indices.extend(cols)
+        data.extend(vals)
+        indptr.append(len(indices))
+    X = sp.csr_matrix(
+        (np.array(data, dtype=dtype), np.array(indices, dtype=index_dtype),
+         np.array(indptr, dtype=index_dtype)),
+        shape=(n, d),
+    )  # fmt: skip
+    assert not X.has_sorted_indices or n == 0
+    y = (rng.random(n) < 0.4).astype(np.float64)
+    s = rng.uniform(0, 3, n)
+    w = rng.standard_normal(d)
+    return X, y, s, w
+
+
+def _arrays(X):
+    return X.data, X.indices, X.indptr
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_loss_gradient_and_curvature_match_twin(dtype, index_dtype, n_blocks):
+    X, y, s, w = _awkward_csr(dtype, index_dtype)
+    grad, curvature = np.empty(X.shape[1] + 1), np.empty(X.shape[0])
+    loss = sparse.loss_gradient(*_arrays(X), y, s, w, 0.3, n_blocks, grad, curvature)
+    dense = X.astype(np.float64).toarray()
+    ref_loss, ref_grad = naive.loss_gradient(dense, y, s, w, 0.3)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12 * np.abs(ref_grad).max())
+    z = dense @ w + 0.3
+    np.testing.assert_allclose(curvature, s * naive.sigmoid(z) * naive.sigmoid(-z), rtol=1e-12)
+    # unused columns get an exactly zero gradient; an empty curvature array is not written
+    assert grad[5] == 0.0 and grad[33] == 0.0
+    again = np.empty_like(grad)
+    assert sparse.loss_gradient(*_arrays(X), y, s, w, 0.3, n_blocks, again, np.empty(0)) == loss
+    np.testing.assert_array_equal(again, grad)
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_hessian_product_matches_twin(dtype, index_dtype, n_blocks):
+    X, *_ = _awkward_csr(dtype, index_dtype, seed=1)
+    rng = np.random.default_rng(5)
+    curvature, v = rng.uniform(0, 0.25, X.shape[0]), rng.standard_normal(X.shape[1])
+    out = np.empty(X.shape[1] + 1)
+    sparse.hessian_product(*_arrays(X), curvature, v, -0.7, n_blocks, out)
+    X1 = np.column_stack([X.astype(np.float64).toarray(), np.ones(X.shape[0])])
+    ref = X1.T @ (curvature * (X1 @ np.append(v, -0.7)))
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_decision_scores_match_twin(dtype, index_dtype, n_blocks):
+    X, _, _, w = _awkward_csr(dtype, index_dtype, seed=2)
+    dense = X.astype(np.float64).toarray()
+    for probability in (False, True):
+        out = np.empty(X.shape[0])
+        sparse.decision_scores(*_arrays(X), w, 1.5, probability, n_blocks, out)
+        z = dense @ w + 1.5
+        np.testing.assert_allclose(out, naive.sigmoid(z) if probability else z, rtol=1e-12)
+
+
+def test_blocks_balance_the_non_zeros_and_cover_every_row():
+    X, *_ = _awkward_csr(np.float64, np.int32)
+    for n_blocks in (1, 2, 3, 8, 500):
+        starts = sparse.nnz_block_starts(X.indptr, n_blocks)
+        assert starts[0] == 0 and starts[-1] == X.shape[0] and np.all(np.diff(starts) >= 0)
+        if n_blocks <= 8:
+            per_block = np.diff(X.indptr[starts])
+            assert per_block.max() <= X.nnz / n_blocks + 12  # at most one row over
+    empty = sp.csr_matrix((4, 3))
+    np.testing.assert_array_equal(sparse.nnz_block_starts(empty.indptr, 2), [0, 0, 4])
+
+
+def test_fixed_block_count_is_bit_identical():
+    X, y, s, w = _awkward_csr(np.float64, np.int64, n=2000, seed=3)
+    results = []
+    for _ in range(3):
+        grad = np.empty(X.shape[1] + 1)
+        loss = sparse.loss_gradient(*_arrays(X), y, s, w, 0.1, 2, grad, np.empty(0))
+        results.append((loss, grad))
+    for loss, grad in results[1:]:
+        assert loss == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
