@@ -9,6 +9,11 @@ y ~ softmax(X W^T + b) (drawn as argmax of the scores plus Gumbel noise), labels
 
 Usage: `make_problem(n, d, seed=0, dtype=np.float64) -> (X, y)`, or from the command line
 `python data/synthetic.py N D OUT.npz` to save one.
+
+`make_text_problem(n, d=2**20)` is issue 10's text-like sparse problem (scipy.sparse CSR), the
+one the sparse benchmarks use so that figures compare: 30 draws per row from Zipf(1.3) over a
+random permutation of the features (about 18 distinct non-zeros per row), values log1p(count),
+rows L2-normalised, labels from a logistic model with N(0, 4) weights and intercept -0.2.
 """
 
 from __future__ import annotations
@@ -46,6 +51,35 @@ def make_problem(n, d, seed=0, dtype=np.float64, intercept=0.3, scale_range=1.5,
         X[start:stop] = block
         y[start:stop] = labels(block)
     return X, y
+
+
+def make_text_problem(n, d=2**20, seed=0, dtype=np.float64, draws=30):
+    """(X CSR (n, d) of dtype with int32 indices, y (n,) float64 0/1) by the recipe above.
+    Zipf draws beyond d (its heavy tail) are redrawn uniformly over the features."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    permutation = rng.permutation(d)
+    w = rng.normal(0.0, 2.0, d)
+    blocks, labels = [], []
+    for start in range(0, n, CHUNK_ROWS):
+        m = min(n, start + CHUNK_ROWS) - start
+        ranks = rng.zipf(1.3, size=(m, draws))
+        ranks = np.where(ranks <= d, ranks, rng.integers(1, d + 1, size=ranks.shape))
+        counts = sp.csr_matrix(
+            (np.ones(m * draws), (np.repeat(np.arange(m), draws), permutation[ranks - 1].ravel())),
+            shape=(m, d),
+        )  # duplicates summed on conversion: the counts
+        counts.data = np.log1p(counts.data)
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        block = sp.csr_matrix(sp.diags(1.0 / norms) @ counts)
+        z = block @ w - 0.2
+        labels.append((rng.random(m) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64))
+        blocks.append(block.astype(dtype))
+    X = sp.vstack(blocks, format="csr")
+    X.indices = X.indices.astype(np.int32, copy=False)
+    X.indptr = X.indptr.astype(np.int32 if X.nnz < 2**31 else np.int64, copy=False)
+    return X, np.concatenate(labels)
 
 
 if __name__ == "__main__":

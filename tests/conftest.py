@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "data"))  # the shared synthetic generator, data/synthetic.py
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/naive.py
 
-from synthetic import make_problem  # noqa: E402
+from synthetic import make_problem, make_text_problem  # noqa: E402, F401
 
 # The first example of a property test compiles a kernel; timing deadlines would flag that.
 settings.register_profile("fastlogreg", deadline=None)

@@ -9,6 +9,7 @@ import naive
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import make_text_problem
 
 from fastlogreg.kernels import sparse
 
@@ -111,3 +112,22 @@ def test_fixed_block_count_is_bit_identical():
     for loss, grad in results[1:]:
         assert loss == results[0][0]
         np.testing.assert_array_equal(grad, results[0][1])
+
+
+def test_text_like_generator_and_the_pass_on_it():
+    # data/synthetic.py's issue-10 problem at a small size, and the fused pass against scipy's
+    # two (X w, then X^T r), never densified
+    X, y = make_text_problem(3000, d=2**16, seed=1)
+    assert sp.issparse(X) and X.format == "csr" and X.shape == (3000, 2**16)
+    assert 14 < X.nnz / X.shape[0] < 22  # about 18 distinct features per row
+    np.testing.assert_allclose(np.sqrt(X.multiply(X).sum(axis=1)), 1.0, rtol=1e-12)
+    assert set(np.unique(y)) == {0.0, 1.0}
+    w = np.random.default_rng(0).normal(0, 2, X.shape[1])
+    s = np.ones(X.shape[0])
+    grad = np.empty(X.shape[1] + 1)
+    loss = sparse.loss_gradient(*_arrays(X), y, s, w, -0.2, 2, grad, np.empty(0))
+    z = X @ w - 0.2
+    r = naive.sigmoid(z) - y
+    np.testing.assert_allclose(loss, np.sum(naive.log1pexp(z) - y * z), rtol=1e-12)
+    np.testing.assert_allclose(grad[:-1], X.T @ r, rtol=1e-10, atol=1e-12)
+    assert grad[-1] == pytest.approx(r.sum(), rel=1e-12)
