@@ -3,14 +3,15 @@
 
 The rows are split into n_blocks blocks of about equal numbers of non-zeros (text rows differ
 widely in length), one per thread. A row's score needs only its non-zeros; the gradient
-X^T r is scattered into the thread's own row of a (n_blocks, d + 1) float64 buffer, then summed
-over the blocks in block order, so the result for a fixed block count is bit-identical from run
-to run (that sum is itself split over the columns across threads). With d = 2^20 and 2 threads
-the buffers take 16 MB.
+X^T r is scattered into the thread's own buffer, then summed over the blocks in block order, so
+the result for a fixed block count is bit-identical from run to run (that sum is itself split
+over the columns across threads). Each thread's buffer holds its copy of w interleaved with its
+gradient, (d, 2) float64: with d = 2^20 and 2 threads, 32 MB.
 
 Duplicate column indices within a row add up (scipy.sparse's meaning of them) and unsorted
 indices need no sorting: every pass reads a row's entries in whatever order they come. Explicit
-zeros cost their read and nothing else.
+zeros cost their read and nothing else. The indices must lie in [0, d) (scipy's check_format
+checks it; the kernels read them as unsigned and do not).
 
 The whole kernels compile with POINTWISE_FASTMATH (no 'reassoc'): the log-loss helpers are
 inlined into them, and a scatter cannot be vectorised anyway.
@@ -21,6 +22,8 @@ from numba import njit, prange
 
 from .._config import CACHE, POINTWISE_FASTMATH
 from .._numerics import exp_neg, loss_and_residual, sigmoid
+
+CHUNK_ROWS = 256  # rows per chunk of loss_gradient (scores, pointwise loss, scatter)
 
 
 @njit(cache=CACHE)
@@ -39,20 +42,52 @@ def nnz_block_starts(indptr, n_blocks):
 
 @njit(inline="always")
 def _row_score(data, indices, lo, hi, w, b):
-    acc = 0.0
-    for p in range(lo, hi):
-        acc += data[p] * w[indices[p]]
-    return acc + b
+    """b + sum of the row's data[p] w[indices[p]]: two accumulators, so the multiply-adds do not
+    wait on each other (a single chain ran 105 ms against 69 ms on the 1M x 2^20 text problem,
+    scipy's X @ w 57 ms). Indices are read as unsigned (no negative-index wrap-around: they
+    are checked to lie in [0, d) before any kernel runs)."""
+    first = 0.0
+    second = 0.0
+    p = lo
+    while p + 1 < hi:
+        first += data[p] * w[np.uint64(indices[p])]
+        second += data[p + 1] * w[np.uint64(indices[p + 1])]
+        p += 2
+    if p < hi:
+        first += data[p] * w[np.uint64(indices[p])]
+    return (first + second) + b
 
 
 @njit(inline="always")
-def _sum_blocks(partial, out):
-    """out[j] = sum over blocks k (in order) of partial[k, j], the columns split across threads."""
-    for j in prange(out.shape[0]):
+def _sum_packed(pack, partial_intercept, out):
+    """out[j] = sum over blocks k (in order) of pack[k, j, 1], the columns split across
+    threads, and out[d] the blocks' intercept sums."""
+    d = out.shape[0] - 1
+    for j in prange(d):
         total = 0.0
-        for k in range(partial.shape[0]):
-            total += partial[k, j]
+        for k in range(pack.shape[0]):
+            total += pack[k, j, 1]
         out[j] = total
+    intercept = 0.0
+    for k in range(partial_intercept.shape[0]):
+        intercept += partial_intercept[k]
+    out[d] = intercept
+
+
+@njit(fastmath=POINTWISE_FASTMATH, error_model="numpy")
+def _pointwise(y, s, z, curvature, store):
+    """Over a chunk of rows: returns sum_i s_i l(y_i, z_i) and turns z_i into the weighted
+    residual s_i (sigmoid(z_i) - y_i); with store, curvature_i = s_i sigmoid(z_i) sigmoid(-z_i).
+    A loop of its own so that LLVM vectorises it (row by row it cost 55 ms per 1M rows)."""
+    loss = 0.0
+    for i in range(z.shape[0]):
+        if store:
+            e = exp_neg(abs(z[i]))
+            curvature[i] = s[i] * e / ((1.0 + e) * (1.0 + e))
+        li, ri = loss_and_residual(y[i], z[i])
+        loss += s[i] * li
+        z[i] = s[i] * ri
+    return loss
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
@@ -60,49 +95,76 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature):
     """Data part of the objective at (w, b): returns sum_i s_i l(y_i, z_i) and writes its
     gradient into grad (float64, length d + 1, the intercept's last). When curvature has
     length n it also receives s_i sigmoid(z_i) (1 - sigmoid(z_i)), the Hessian's row weights
-    for hessian_product (pass an empty array otherwise). One read of X."""
+    for hessian_product (pass an empty array otherwise). One read of X.
+
+    Each block works on its own copy of w interleaved with its gradient, (d, 2): a row's
+    gathers and its scatter then touch the same cache lines (on the 1M x 2^20 text problem the
+    two 8 MB arrays apart made one thread 220 ms against 153 ms for scipy's two separate
+    passes), and on chunks of CHUNK_ROWS rows: their scores, then the pointwise loss, then the
+    scatter."""
     d = grad.shape[0] - 1
     starts = nnz_block_starts(indptr, n_blocks)
-    partial = np.zeros((n_blocks, d + 1))
+    pack = np.empty((n_blocks, d, 2))
+    scratch = np.empty((n_blocks, CHUNK_ROWS))
     partial_loss = np.zeros(n_blocks)
+    partial_intercept = np.zeros(n_blocks)
     store = curvature.shape[0] > 0
     for k in prange(n_blocks):
+        wg = pack[k]
+        for j in range(d):
+            wg[j, 0] = w[j]
+            wg[j, 1] = 0.0
+        weights, g = wg[:, 0], wg[:, 1]
+        z = scratch[k]
         loss = 0.0
-        for i in range(starts[k], starts[k + 1]):
-            lo, hi = indptr[i], indptr[i + 1]
-            z = _row_score(data, indices, lo, hi, w, b)
-            li, ri = loss_and_residual(y[i], z)
-            loss += s[i] * li
-            r = s[i] * ri
-            partial[k, d] += r
-            for p in range(lo, hi):
-                partial[k, indices[p]] += r * data[p]
-            if store:
-                e = exp_neg(abs(z))
-                curvature[i] = s[i] * e / ((1.0 + e) * (1.0 + e))
+        intercept = 0.0
+        last = starts[k + 1]
+        for first in range(starts[k], last, CHUNK_ROWS):
+            m = min(CHUNK_ROWS, last - first)
+            for t in range(m):
+                i = first + t
+                z[t] = _row_score(data, indices, indptr[i], indptr[i + 1], weights, b)
+            rows = slice(first, first + m)
+            loss += _pointwise(y[rows], s[rows], z[:m], curvature[rows] if store else z[:0], store)
+            for t in range(m):
+                i = first + t
+                r = z[t]
+                intercept += r
+                for p in range(indptr[i], indptr[i + 1]):
+                    g[np.uint64(indices[p])] += r * data[p]
         partial_loss[k] = loss
-    _sum_blocks(partial, grad)
-    total = 0.0
+        partial_intercept[k] = intercept
+    _sum_packed(pack, partial_intercept, grad)
+    loss = 0.0
     for k in range(n_blocks):
-        total += partial_loss[k]
-    return total
+        loss += partial_loss[k]
+    return loss
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
 def hessian_product(data, indices, indptr, curvature, v, v_b, n_blocks, out):
     """out = X~^T diag(curvature) X~ (v, v_b), X~ = [X, 1] (float64, length d + 1, the
-    intercept's entry last): the data part of a Hessian-vector product, one read of X."""
+    intercept's entry last): the data part of a Hessian-vector product, one read of X, with
+    loss_gradient's interleaved per-block copy of v and the result."""
     d = out.shape[0] - 1
     starts = nnz_block_starts(indptr, n_blocks)
-    partial = np.zeros((n_blocks, d + 1))
+    pack = np.empty((n_blocks, d, 2))
+    partial_intercept = np.zeros(n_blocks)
     for k in prange(n_blocks):
+        vg = pack[k]
+        for j in range(d):
+            vg[j, 0] = v[j]
+            vg[j, 1] = 0.0
+        direction, g = vg[:, 0], vg[:, 1]
+        intercept = 0.0
         for i in range(starts[k], starts[k + 1]):
             lo, hi = indptr[i], indptr[i + 1]
-            t = curvature[i] * _row_score(data, indices, lo, hi, v, v_b)
-            partial[k, d] += t
+            t = curvature[i] * _row_score(data, indices, lo, hi, direction, v_b)
+            intercept += t
             for p in range(lo, hi):
-                partial[k, indices[p]] += t * data[p]
-    _sum_blocks(partial, out)
+                g[np.uint64(indices[p])] += t * data[p]
+        partial_intercept[k] = intercept
+    _sum_packed(pack, partial_intercept, out)
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
