@@ -12,10 +12,12 @@ Each iteration (newGLMNET: Yuan, Ho and Lin, JMLR 2012; Lee, Sun and Saunders, S
      Multinomial: never formed (K (d + 1) squared entries); coordinate descent reaches it
      through the per-row structure diag(p) - p p^T (kernels/cd.py, cd_multinomial). Its
      diagonal blocks alone (glmnet's per-class model) took 100-500 iterations on iris and
-     wine at C = 1, against about 10 with the coupling;
-  3. coordinate descent (kernels/cd.py) on the model, to a model gradient accuracy of
-     INNER_FACTOR times the current optimality, so the outer convergence stays fast near the
-     optimum;
+     wine at C = 1, against about 10 with the coupling. The model works in centred
+     coordinates (objective.centred_columns: intercepts b + W mu), so column offsets do not
+     couple the coefficients to the intercept;
+  3. coordinate descent (kernels/cd.py, Anderson-extrapolated) on the model, until the
+     model's own distance to its subdifferential is INNER_FACTOR times the current
+     optimality, so the outer convergence stays fast near the optimum;
   4. a backtracking line search on the full objective F = J + l1 ||W||_1 (Armijo condition
      with the model's predicted decrease, Tseng and Yun 2009); the full step keeps the exact
      zeros of coordinate descent.
