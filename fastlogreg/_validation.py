@@ -46,6 +46,50 @@ def as_float_matrix(X, name="X", check_finite=True):
     return X
 
 
+def as_csr(X, name="X"):
+    """A scipy.sparse matrix or array X as CSR for the sparse kernels (kernels/sparse.py),
+    never densified: csr_matrix and csr_array pass through (their arrays are not copied),
+    other formats (CSC, COO, ...) are converted once with tocsr(); float32 and float64 values
+    are kept, other numeric values become float64 (a new matrix: the caller's is never
+    changed); int32 and int64 indices are kept. Unsorted indices, duplicate entries (they
+    add up), explicit zeros, empty rows and empty columns are all accepted as they are.
+
+    Raises TypeError for dense input or non-numeric values, ValueError for an empty shape, a
+    malformed structure (indices outside [0, n_features), indptr not non-decreasing: scipy's
+    check_format) or a NaN or infinite value (with its row and column)."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(X).__name__}")
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(
+            f"{name} has shape {X.shape}: pass at least one row and one feature column"
+        )
+    if X.format != "csr":
+        X = X.tocsr()
+    if X.dtype not in (np.float32, np.float64):
+        if X.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} holds {X.dtype} values; they must be numeric (float32 or float64 are "
+                "used as they are)"
+            )
+        X = X.astype(np.float64)
+    try:
+        X.check_format(full_check=True)
+    except ValueError as err:
+        raise ValueError(f"{name} is not a valid CSR matrix: {err}") from err
+    bad = np.flatnonzero(~np.isfinite(X.data))
+    if bad.size:
+        position = int(bad[0])
+        row = int(np.searchsorted(X.indptr, position, side="right")) - 1
+        kind = "NaN" if np.isnan(X.data[position]) else "infinity"
+        raise ValueError(
+            f"{name} contains {kind} in column {int(X.indices[position])} (row {row}); impute "
+            "or drop missing and infinite values before fitting or predicting"
+        )
+    return X
+
+
 def check_finite_matrix(X, name="X"):
     bad_row = first_nonfinite_row(X, numba.get_num_threads())
     if bad_row >= 0:
