@@ -131,3 +131,21 @@ def test_text_like_generator_and_the_pass_on_it():
     np.testing.assert_allclose(loss, np.sum(naive.log1pexp(z) - y * z), rtol=1e-12)
     np.testing.assert_allclose(grad[:-1], X.T @ r, rtol=1e-10, atol=1e-12)
     assert grad[-1] == pytest.approx(r.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_multinomial_loss_gradient_matches_twin(dtype, index_dtype, n_blocks):
+    X, _, s, _ = _awkward_csr(dtype, index_dtype, seed=4)
+    rng = np.random.default_rng(6)
+    K = 4
+    y = rng.integers(0, K, X.shape[0]).astype(np.float64)
+    W, b = rng.standard_normal((K, X.shape[1])), rng.standard_normal(K)
+    grad = np.empty(K * (X.shape[1] + 1))
+    loss = sparse.multinomial_loss_gradient(
+        *_arrays(X), y, s, np.ascontiguousarray(W.T), b, n_blocks, grad
+    )
+    ref_loss, ref_grad = naive.multinomial_loss_gradient(X.astype(np.float64).toarray(), y, s, W, b)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12 * np.abs(ref_grad).max())
+    columns = grad.reshape(K, -1)
+    assert np.all(columns[:, 5] == 0.0) and np.all(columns[:, 33] == 0.0)  # unused columns

@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from .._config import CACHE, POINTWISE_FASTMATH
 from .._numerics import exp_neg, loss_and_residual, sigmoid
+from .multinomial import _softmax_residual
 
 CHUNK_ROWS = 256  # rows per chunk of loss_gradient (scores, pointwise loss, scatter)
 
@@ -138,6 +139,66 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature):
     loss = 0.0
     for k in range(n_blocks):
         loss += partial_loss[k]
+    return loss
+
+
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, grad):
+    """The multinomial datafit (kernels/multinomial.py's pass) on CSR X: returns
+    sum_i s_i (logsumexp(z_i) - z_i,y_i) and writes the gradient into grad (float64, length
+    K (d + 1), laid out as theta: class k's coefficients, then its intercept). W_t (d, K) is
+    W transposed and C-contiguous, so a feature's K weights share a cache line or two, and
+    each block scatters into its own (d, K) buffer the same way: (n_blocks + 1) d K float64 in
+    all (240 MB for 10 classes at d = 2^20 on 2 threads). Rows in chunks of CHUNK_ROWS: their
+    K scores, then the shifted softmax and loss (multinomial._softmax_residual, shared with the
+    dense pass), then the scatter. One read of X; y holds labels 0 .. K-1 as floats."""
+    d, K = W_t.shape
+    starts = nnz_block_starts(indptr, n_blocks)
+    partial = np.zeros((n_blocks, d, K))
+    scratch = np.empty((n_blocks, CHUNK_ROWS, K))
+    partial_loss = np.zeros(n_blocks)
+    partial_intercepts = np.zeros((n_blocks, K))
+    for k in prange(n_blocks):
+        G_t = partial[k]
+        Z = scratch[k]
+        loss = 0.0
+        last = starts[k + 1]
+        for first in range(starts[k], last, CHUNK_ROWS):
+            m = min(CHUNK_ROWS, last - first)
+            for t in range(m):
+                i = first + t
+                for c in range(K):
+                    Z[t, c] = b[c]
+                for p in range(indptr[i], indptr[i + 1]):
+                    j = np.uint64(indices[p])
+                    x = data[p]
+                    for c in range(K):
+                        Z[t, c] += x * W_t[j, c]
+            loss += _softmax_residual(y[first : first + m], s[first : first + m], Z[:m])
+            for t in range(m):
+                i = first + t
+                for c in range(K):
+                    partial_intercepts[k, c] += Z[t, c]
+                for p in range(indptr[i], indptr[i + 1]):
+                    j = np.uint64(indices[p])
+                    x = data[p]
+                    for c in range(K):
+                        G_t[j, c] += Z[t, c] * x
+        partial_loss[k] = loss
+    for j in prange(d):
+        for c in range(K):
+            total = 0.0
+            for k in range(n_blocks):
+                total += partial[k, j, c]
+            grad[c * (d + 1) + j] = total
+    loss = 0.0
+    for k in range(n_blocks):
+        loss += partial_loss[k]
+    for c in range(K):
+        total = 0.0
+        for k in range(n_blocks):
+            total += partial_intercepts[k, c]
+        grad[c * (d + 1) + d] = total
     return loss
 
 
