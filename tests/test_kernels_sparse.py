@@ -149,3 +149,19 @@ def test_multinomial_loss_gradient_matches_twin(dtype, index_dtype, n_blocks):
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12 * np.abs(ref_grad).max())
     columns = grad.reshape(K, -1)
     assert np.all(columns[:, 5] == 0.0) and np.all(columns[:, 33] == 0.0)  # unused columns
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_multinomial_decision_scores_match_twin(dtype, index_dtype, n_blocks):
+    X, *_ = _awkward_csr(dtype, index_dtype, seed=7)
+    rng = np.random.default_rng(8)
+    W, b = rng.standard_normal((3, X.shape[1])) * 5, rng.standard_normal(3)
+    Z = X.astype(np.float64).toarray() @ W.T + b
+    for probability in (False, True):
+        out = np.empty((X.shape[0], 3), dtype=dtype)
+        W_t = np.ascontiguousarray(W.T)
+        sparse.multinomial_decision_scores(*_arrays(X), W_t, b, probability, n_blocks, out)
+        expected = naive.softmax(Z) if probability else Z
+        # float32 output: rounded, and probabilities below its range (1e-38) flush to zero
+        tolerance = dict(rtol=1e-6, atol=1e-37) if dtype == np.float32 else dict(rtol=1e-12)
+        np.testing.assert_allclose(out, expected, **tolerance)

@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from .._config import CACHE, POINTWISE_FASTMATH
 from .._numerics import exp_neg, loss_and_residual, sigmoid
-from .multinomial import _softmax_residual
+from .multinomial import _softmax_residual, _softmax_rows
 
 CHUNK_ROWS = 256  # rows per chunk of loss_gradient (scores, pointwise loss, scatter)
 
@@ -236,3 +236,27 @@ def decision_scores(data, indices, indptr, w, b, probability, n_blocks, out):
         for i in range(starts[k], starts[k + 1]):
             z = _row_score(data, indices, indptr[i], indptr[i + 1], w, b)
             out[i] = sigmoid(z) if probability else z
+
+
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+def multinomial_decision_scores(data, indices, indptr, W_t, b, probability, n_blocks, out):
+    """out[i, k] = W_k . x_i + b_k (float64 sums), or the softmax of each row when
+    `probability` (multinomial._softmax_rows, shared with the dense pass); W_t (d, K) as in
+    multinomial_loss_gradient, out (n, K) of any float dtype."""
+    K = W_t.shape[1]
+    starts = nnz_block_starts(indptr, n_blocks)
+    scratch = np.empty((n_blocks, 1, K))
+    for k in prange(n_blocks):
+        z = scratch[k]
+        for i in range(starts[k], starts[k + 1]):
+            for c in range(K):
+                z[0, c] = b[c]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = np.uint64(indices[p])
+                x = data[p]
+                for c in range(K):
+                    z[0, c] += x * W_t[j, c]
+            if probability:
+                _softmax_rows(z)
+            for c in range(K):
+                out[i, c] = z[0, c]
