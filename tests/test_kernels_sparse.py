@@ -165,3 +165,24 @@ def test_multinomial_decision_scores_match_twin(dtype, index_dtype, n_blocks):
         # float32 output: rounded, and probabilities below its range (1e-38) flush to zero
         tolerance = dict(rtol=1e-6, atol=1e-37) if dtype == np.float32 else dict(rtol=1e-12)
         np.testing.assert_allclose(out, expected, **tolerance)
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_multinomial_hessian_product_matches_twin(dtype, index_dtype, n_blocks):
+    X, _, s, _ = _awkward_csr(dtype, index_dtype, seed=9)
+    rng = np.random.default_rng(10)
+    K, n, d = 3, X.shape[0], X.shape[1]
+    P = naive.softmax(rng.standard_normal((n, K)) * 2)
+    V, v_b = rng.standard_normal((K, d)), rng.standard_normal(K)
+    out = np.empty(K * (d + 1))
+    sparse.multinomial_hessian_product(
+        *_arrays(X), s[:, None] * P, np.ascontiguousarray(V.T), v_b, n_blocks, out
+    )
+    # the explicit Hessian: sum_i s_i (diag(p_i) - p_i p_i^T) kron x~_i x~_i^T
+    X1 = np.column_stack([X.astype(np.float64).toarray(), np.ones(n)])
+    H = sum(
+        si * np.kron(np.diag(pi) - np.outer(pi, pi), np.outer(xi, xi))
+        for si, pi, xi in zip(s, P, X1, strict=True)
+    )
+    ref = H @ np.column_stack([V, v_b]).ravel()
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())

@@ -260,3 +260,56 @@ def multinomial_decision_scores(data, indices, indptr, W_t, b, probability, n_bl
                 _softmax_rows(z)
             for c in range(K):
                 out[i, c] = z[0, c]
+
+
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_blocks, out):
+    """The data part of the multinomial Hessian-vector product on CSR X, one read of X: per
+    row the Hessian in the scores is q_i (diag(p_i) - p_i p_i^T), so with u_i = V x_i + v_b
+    (the direction's change of the K scores) row i adds q_i p_ik (u_ik - p_i . u_i) x~_i to
+    class k's entries. weighted_p (n, K) holds q_i p_i (the weights times the probabilities
+    at the point), V_t (d, K) the direction's coefficients transposed, v_b (K,) its
+    intercepts; out (K (d + 1),) laid out as theta. Per-thread (d, K) buffers, as
+    multinomial_loss_gradient."""
+    d, K = V_t.shape
+    starts = nnz_block_starts(indptr, n_blocks)
+    partial = np.zeros((n_blocks, d, K))
+    partial_intercepts = np.zeros((n_blocks, K))
+    scratch = np.empty((n_blocks, 2, K))
+    for k in prange(n_blocks):
+        G_t = partial[k]
+        u = scratch[k, 0]
+        r = scratch[k, 1]
+        for i in range(starts[k], starts[k + 1]):
+            for c in range(K):
+                u[c] = v_b[c]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = np.uint64(indices[p])
+                x = data[p]
+                for c in range(K):
+                    u[c] += x * V_t[j, c]
+            weight = 0.0  # q_i, the sum of q_i p_ik over k
+            mean = 0.0  # q_i p_i . u_i
+            for c in range(K):
+                weight += weighted_p[i, c]
+                mean += weighted_p[i, c] * u[c]
+            mean = mean / weight if weight > 0.0 else 0.0
+            for c in range(K):
+                r[c] = weighted_p[i, c] * (u[c] - mean)
+                partial_intercepts[k, c] += r[c]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = np.uint64(indices[p])
+                x = data[p]
+                for c in range(K):
+                    G_t[j, c] += r[c] * x
+    for j in prange(d):
+        for c in range(K):
+            total = 0.0
+            for k in range(n_blocks):
+                total += partial[k, j, c]
+            out[c * (d + 1) + j] = total
+    for c in range(K):
+        total = 0.0
+        for k in range(n_blocks):
+            total += partial_intercepts[k, c]
+        out[c * (d + 1) + d] = total
