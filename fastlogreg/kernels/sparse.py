@@ -75,6 +75,25 @@ def _sum_packed(pack, partial_intercept, out):
     out[d] = intercept
 
 
+@njit(inline="always")
+def _sum_class_blocks(partial, partial_intercepts, out):
+    """out laid out as theta (K (d + 1)): class c's entry j the sum over blocks k (in order) of
+    partial[k, j, c] (the columns split across threads), its intercept that of
+    partial_intercepts[k, c]."""
+    n_blocks, d, K = partial.shape
+    for j in prange(d):
+        for c in range(K):
+            total = 0.0
+            for k in range(n_blocks):
+                total += partial[k, j, c]
+            out[c * (d + 1) + j] = total
+    for c in range(K):
+        total = 0.0
+        for k in range(n_blocks):
+            total += partial_intercepts[k, c]
+        out[c * (d + 1) + d] = total
+
+
 @njit(fastmath=POINTWISE_FASTMATH, error_model="numpy")
 def _pointwise(y, s, z, curvature, store):
     """Over a chunk of rows: returns sum_i s_i l(y_i, z_i) and turns z_i into the weighted
@@ -185,20 +204,10 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
                     for c in range(K):
                         G_t[j, c] += Z[t, c] * x
         partial_loss[k] = loss
-    for j in prange(d):
-        for c in range(K):
-            total = 0.0
-            for k in range(n_blocks):
-                total += partial[k, j, c]
-            grad[c * (d + 1) + j] = total
+    _sum_class_blocks(partial, partial_intercepts, grad)
     loss = 0.0
     for k in range(n_blocks):
         loss += partial_loss[k]
-    for c in range(K):
-        total = 0.0
-        for k in range(n_blocks):
-            total += partial_intercepts[k, c]
-        grad[c * (d + 1) + d] = total
     return loss
 
 
@@ -302,14 +311,4 @@ def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_b
                 x = data[p]
                 for c in range(K):
                     G_t[j, c] += r[c] * x
-    for j in prange(d):
-        for c in range(K):
-            total = 0.0
-            for k in range(n_blocks):
-                total += partial[k, j, c]
-            out[c * (d + 1) + j] = total
-    for c in range(K):
-        total = 0.0
-        for k in range(n_blocks):
-            total += partial_intercepts[k, c]
-        out[c * (d + 1) + d] = total
+    _sum_class_blocks(partial, partial_intercepts, out)
