@@ -71,24 +71,11 @@ def sgd_epoch_in_order(
     """Twin of kernels.sgd.sgd_epoch with rows in order and one thread: for each sample t
     (1-based), z = w.x + b, then w := max(0, 1 - eta_t alpha) w - eta_t c (sigmoid(z) - y) x,
     or with implicit_penalty w := (w - eta_t c (sigmoid(z) - y) x) / (1 + eta_t alpha). eta is
-    a function of t. Returns (w, b, averaged w, averaged b, summed weighted loss)."""
-    X = np.asarray(X, dtype=np.float64)
-    w, b = np.array(w, dtype=np.float64), float(b)
-    avg_w, avg_b, n_avg, loss = np.zeros_like(w), 0.0, 0, 0.0
-    for t, (x, yi, ci) in enumerate(zip(X, y, c, strict=True), start=1):
-        z = x @ w + b
-        loss += ci * (log1pexp(z) - yi * z)
-        g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
-        if implicit_penalty:
-            w = (w - g * x) / (1.0 + eta(t) * alpha)
-        else:
-            w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
-        b = b - g if fit_intercept else b
-        if average_from is not None and t > average_from:
-            n_avg += 1
-            avg_w += (w - avg_w) / n_avg
-            avg_b += (b - avg_b) / n_avg
-    return w, b, avg_w, avg_b, loss
+    a function of t. Returns (w, b, averaged w, averaged b, summed weighted loss). (The L1
+    twin below with no L1 strength: its cumulative penalty then leaves w as it is.)"""
+    return sgd_epoch_in_order_l1(
+        X, y, c, w, b, eta, alpha, 0.0, fit_intercept, average_from, implicit_penalty
+    )[:5]
 
 
 def softmax(Z):

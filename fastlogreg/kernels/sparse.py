@@ -76,6 +76,30 @@ def _sum_packed(pack, partial_intercept, out):
 
 
 @njit(inline="always")
+def _class_scores(data, indices, lo, hi, W_t, b, z):
+    """z[c] = b[c] + sum of the row's data[p] W_t[indices[p], c], for each of the K classes."""
+    for c in range(z.shape[0]):
+        z[c] = b[c]
+    for p in range(lo, hi):
+        j = np.uint64(indices[p])
+        x = data[p]
+        for c in range(z.shape[0]):
+            z[c] += x * W_t[j, c]
+
+
+@njit(inline="always")
+def _scatter_classes(data, indices, lo, hi, r, G_t, intercepts):
+    """G_t[indices[p], c] += r[c] data[p] over the row's entries, and intercepts[c] += r[c]."""
+    for c in range(r.shape[0]):
+        intercepts[c] += r[c]
+    for p in range(lo, hi):
+        j = np.uint64(indices[p])
+        x = data[p]
+        for c in range(r.shape[0]):
+            G_t[j, c] += r[c] * x
+
+
+@njit(inline="always")
 def _sum_class_blocks(partial, partial_intercepts, out):
     """out laid out as theta (K (d + 1)): class c's entry j the sum over blocks k (in order) of
     partial[k, j, c] (the columns split across threads), its intercept that of
@@ -186,23 +210,13 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
             m = min(CHUNK_ROWS, last - first)
             for t in range(m):
                 i = first + t
-                for c in range(K):
-                    Z[t, c] = b[c]
-                for p in range(indptr[i], indptr[i + 1]):
-                    j = np.uint64(indices[p])
-                    x = data[p]
-                    for c in range(K):
-                        Z[t, c] += x * W_t[j, c]
+                _class_scores(data, indices, indptr[i], indptr[i + 1], W_t, b, Z[t])
             loss += _softmax_residual(y[first : first + m], s[first : first + m], Z[:m])
             for t in range(m):
                 i = first + t
-                for c in range(K):
-                    partial_intercepts[k, c] += Z[t, c]
-                for p in range(indptr[i], indptr[i + 1]):
-                    j = np.uint64(indices[p])
-                    x = data[p]
-                    for c in range(K):
-                        G_t[j, c] += Z[t, c] * x
+                _scatter_classes(
+                    data, indices, indptr[i], indptr[i + 1], Z[t], G_t, partial_intercepts[k]
+                )
         partial_loss[k] = loss
     _sum_class_blocks(partial, partial_intercepts, grad)
     loss = 0.0
@@ -258,13 +272,7 @@ def multinomial_decision_scores(data, indices, indptr, W_t, b, probability, n_bl
     for k in prange(n_blocks):
         z = scratch[k]
         for i in range(starts[k], starts[k + 1]):
-            for c in range(K):
-                z[0, c] = b[c]
-            for p in range(indptr[i], indptr[i + 1]):
-                j = np.uint64(indices[p])
-                x = data[p]
-                for c in range(K):
-                    z[0, c] += x * W_t[j, c]
+            _class_scores(data, indices, indptr[i], indptr[i + 1], W_t, b, z[0])
             if probability:
                 _softmax_rows(z)
             for c in range(K):
@@ -290,13 +298,7 @@ def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_b
         u = scratch[k, 0]
         r = scratch[k, 1]
         for i in range(starts[k], starts[k + 1]):
-            for c in range(K):
-                u[c] = v_b[c]
-            for p in range(indptr[i], indptr[i + 1]):
-                j = np.uint64(indices[p])
-                x = data[p]
-                for c in range(K):
-                    u[c] += x * V_t[j, c]
+            _class_scores(data, indices, indptr[i], indptr[i + 1], V_t, v_b, u)
             weight = 0.0  # q_i, the sum of q_i p_ik over k
             mean = 0.0  # q_i p_i . u_i
             for c in range(K):
@@ -305,10 +307,5 @@ def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_b
             mean = mean / weight if weight > 0.0 else 0.0
             for c in range(K):
                 r[c] = weighted_p[i, c] * (u[c] - mean)
-                partial_intercepts[k, c] += r[c]
-            for p in range(indptr[i], indptr[i + 1]):
-                j = np.uint64(indices[p])
-                x = data[p]
-                for c in range(K):
-                    G_t[j, c] += r[c] * x
+            _scatter_classes(data, indices, indptr[i], indptr[i + 1], r, G_t, partial_intercepts[k])
     _sum_class_blocks(partial, partial_intercepts, out)

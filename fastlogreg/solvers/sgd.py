@@ -327,29 +327,26 @@ def _zeros_of_the_average(objective, theta, grad):
 def _distance_message(objective, theta, loss, grad, threshold):
     """The check of the module docstring: a message when one Newton step from theta (where the
     mean-form objective is loss, its gradient grad) would lower the objective by more than
-    threshold, else ''. With an L1 term (loss includes it), when the distance of grad to the L1
-    subdifferential, converted to a decrease of the objective on the diagonal of the sampled
-    Hessian, sum_j dist_j^2 / (2 H_jj), is more than threshold (module docstring)."""
+    threshold, else ''. With an L1 term (loss includes it) the step is a proximal Newton step
+    (prox_newton.proximal_newton_decrease), and the message gives the gradient's distance to
+    the L1 subdifferential instead of max|grad|."""
     if objective.l1 > 0.0:
-        distance = subdifferential_distance(objective, theta, grad)
         decrease = proximal_newton_decrease(objective, theta, grad)
-        if not decrease > threshold:
-            return ""
-        return (
-            f"the model is far from the optimum: the gradient of the smooth part is up to "
-            f"{max_abs(distance):.3g} away from the L1 subdifferential (0 at the optimum), and "
-            f"one proximal Newton step would lower the objective {loss:.4g} (mean form) by "
-            f"about {decrease:.3g} ({100 * decrease / loss:.3g}% of it; the quadratic model's "
-            f"estimate), more than tol = {threshold:.3g}"
+        step = "one proximal Newton step"
+        distance = max_abs(subdifferential_distance(objective, theta, grad))
+        detail = (
+            f"the smooth part's gradient is up to {distance:.3g} away from the L1 subdifferential"
         )
-    decrease = newton_decrease(objective, theta, grad)
+    else:
+        decrease = newton_decrease(objective, theta, grad)
+        step = "one Newton step"
+        detail = f"max|grad| = {max_abs(grad):.3g}"
     if not decrease > threshold:
         return ""
     return (
-        f"the model is far from the optimum: one Newton step would lower its mean-form "
-        f"objective {loss:.4g} by about {decrease:.3g} ({100 * decrease / loss:.3g}% of it; the "
-        f"quadratic model's estimate), more than tol = {threshold:.3g} (max|grad| = "
-        f"{max_abs(grad):.3g})"
+        f"the model is far from the optimum: {step} would lower its mean-form objective "
+        f"{loss:.4g} by about {decrease:.3g} ({100 * decrease / loss:.3g}% of it; the quadratic "
+        f"model's estimate), more than tol = {threshold:.3g} ({detail}, 0 at the optimum)"
     )
 
 
