@@ -46,6 +46,17 @@ def as_float_matrix(X, name="X", check_finite=True):
     return X
 
 
+def as_design_matrix(X, name="X", check_finite=True):
+    """X for the fit: scipy.sparse input as CSR (as_csr, never densified), anything else as a
+    dense float matrix (as_float_matrix; check_finite as there: sparse values are always
+    checked, which costs a pass over the stored values only)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        return as_csr(X, name)
+    return as_float_matrix(X, name, check_finite)
+
+
 def as_csr(X, name="X"):
     """A scipy.sparse matrix or array X as CSR for the sparse kernels (kernels/sparse.py),
     never densified: csr_matrix and csr_array pass through (their arrays are not copied),

@@ -18,6 +18,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, make_scorer
 from sklearn.model_selection import check_cv
@@ -26,7 +27,7 @@ from sklearn.utils.validation import _get_feature_names
 from . import _validation as V
 from ._config import thread_limit
 from .datafits import for_classes
-from .estimator import LogisticRegression, auto_solver
+from .estimator import LogisticRegression, _check_sparse_support, auto_solver
 
 CV_SOLVERS = ("auto", "newton", "lbfgs")
 
@@ -150,10 +151,10 @@ class LogisticRegressionCV(LogisticRegression):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         return self._grid()
 
-    def _path_solver(self, n_samples, n_features, n_classes, l1_ratio):
+    def _path_solver(self, X, n_classes, l1_ratio):
         if self.solver != "auto":
             return self.solver
-        return auto_solver(n_samples, n_features, n_classes, l1_ratio)
+        return auto_solver(X.shape[0], X.shape[1], n_classes, l1_ratio, sp.issparse(X))
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the grid, then fit (refit=True) or average the folds' fits. X
@@ -163,7 +164,9 @@ class LogisticRegressionCV(LogisticRegression):
         Cs, l1_ratios = self._check_cv_params()
         feature_names = _get_feature_names(X)
         with thread_limit(self.n_jobs) as n_threads:
-            X = V.as_float_matrix(X)
+            X = V.as_design_matrix(X)
+            for l1_ratio in l1_ratios:
+                _check_sparse_support(X, self._path_solver(X, 3, l1_ratio), l1_ratio)
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
@@ -192,7 +195,7 @@ class LogisticRegressionCV(LogisticRegression):
                 )
                 for r, l1_ratio in enumerate(l1_ratios):
                     theta = np.zeros(n_outputs * (d + 1))
-                    solver = self._path_solver(X.shape[0], d, classes.shape[0], l1_ratio)
+                    solver = self._path_solver(X, classes.shape[0], l1_ratio)
                     for c in np.argsort(Cs, kind="stable"):  # warm starts in increasing C
                         C = Cs[c]
                         objective = self._path_objective(
@@ -218,7 +221,7 @@ class LogisticRegressionCV(LogisticRegression):
                 C_, l1_ratio_ = float(Cs[c]), float(l1_ratios[r])
                 objective = self._path_objective(X, codes, s, classes, n_threads, C_, l1_ratio_)
                 start = paths[:, r, c].mean(axis=0).ravel()
-                solver = self._path_solver(X.shape[0], d, classes.shape[0], l1_ratio_)
+                solver = self._path_solver(X, classes.shape[0], l1_ratio_)
                 result = self._run_batch_solver(solver, objective, start)
             else:
                 best = [np.unravel_index(int(np.argmax(fold.T)), fold.T.shape) for fold in scores]

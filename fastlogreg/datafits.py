@@ -4,8 +4,8 @@ A datafit has `n_outputs` scores per row (binomial 1, multinomial K) and paramet
 a (n_outputs, d + 1) array, each row one output's d coefficients then its intercept, flattened
 row-major into the solvers' theta. For each it offers the same few things, named alike:
 
-- loss_gradient(X, y, s, Theta, n_blocks, grad, serial): the fused pass (kernels/), the sum
-  sum_i s_i l(y_i, z_i) and its gradient into the flat `grad`;
+- loss_gradient(data, y, s, Theta, n_blocks, grad, serial): the fused pass on the data kind
+  (data.py), the sum sum_i s_i l(y_i, z_i) and its gradient into the flat `grad`;
 - curvature_bound: the largest eigenvalue of d^2 l / dz^2 over all z (for step sizes);
 - sample_hessp(rows, weights, Theta, l2, fit_intercept): the mean-form Hessian on a row sample,
   as a Hessian-vector product and its diagonal (newton for K >= 3, the Newton-decrement check);
@@ -13,7 +13,11 @@ row-major into the solvers' theta. For each it offers the same few things, named
   weighted loss in that output's score, (rows, n_outputs): the Hessian's diagonal blocks are
   X~^T diag(h_k) X~ (exact for the binomial datafit; for the multinomial one they leave out the
   coupling between classes, which the proximal Newton solver accepts as its quadratic model);
-- scores(X, Theta, probability, out): prediction.
+- hessp(data, q, Theta, l2, fit_intercept, n_blocks): the mean-form Hessian on every row, as
+  sample_hessp's pair, each product one pass (truncated Newton on sparse and wide data);
+- scores(data, Theta, probability, out, n_blocks): prediction.
+
+Row samples are float64 ndarrays or data.SampleCSR; the data.sample_* products serve both.
 
 Labels are float64 codes 0 .. K-1 (binomial: 0/1), as the kernels take them.
 """
@@ -23,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, softmax
 
-from .kernels import dense, multinomial
+from .data import sample_dot, sample_squares, sample_tdot
 
 
 class Binomial:
@@ -32,38 +36,62 @@ class Binomial:
     n_outputs = 1
     curvature_bound = 0.25  # a (1 - a) <= 1/4
 
-    def loss_gradient(self, X, y, s, Theta, n_blocks, grad, serial):
-        kernel = dense.loss_gradient_serial if serial else dense.loss_gradient
-        return kernel(X, y, s, Theta[0, :-1], Theta[0, -1], n_blocks, grad)
+    def loss_gradient(self, data, y, s, Theta, n_blocks, grad, serial):
+        return data.loss_gradient(y, s, Theta[0, :-1], Theta[0, -1], n_blocks, grad, serial)
 
     def sample_hessp(self, rows, weights, Theta, l2, fit_intercept):
-        z = rows @ Theta[0, :-1] + Theta[0, -1]
+        z = sample_dot(rows, Theta[0, :-1]) + Theta[0, -1]
         h = weights * expit(z) * expit(-z)  # a (1 - a) without cancellation
 
         def hessp(v):
-            t = h * (rows @ v[:-1] + (v[-1] if fit_intercept else 0.0))
-            return np.append(rows.T @ t + l2 * v[:-1], t.sum() if fit_intercept else v[-1])
+            t = h * (sample_dot(rows, v[:-1]) + (v[-1] if fit_intercept else 0.0))
+            return np.append(
+                sample_tdot(rows, t) + l2 * v[:-1], t.sum() if fit_intercept else v[-1]
+            )
 
-        diagonal = np.append(h @ rows**2 + l2, h.sum() if fit_intercept else 1.0)
+        diagonal = np.append(sample_squares(rows, h) + l2, h.sum() if fit_intercept else 1.0)
+        return hessp, diagonal
+
+    def hessp(self, data, q, Theta, l2, fit_intercept, n_blocks):
+        """Per row the curvature q_i a_i (1 - a_i) at Theta (one pass for the scores), then
+        (H v) = X~^T diag(curvature) X~ v + l2 v on the coefficients, one pass each."""
+        n, d = data.shape
+        z = np.empty(n)
+        data.scores(Theta[0, :-1], float(Theta[0, -1]), False, n_blocks, z)
+        h = q * expit(z) * expit(-z)
+        diagonal = np.empty(d + 1)
+        data.weighted_column_squares(h.reshape(n, 1), n_blocks, diagonal)
+        diagonal[:-1] += l2
+        if not fit_intercept:
+            diagonal[-1] = 1.0
+
+        def hessp(v):
+            out = np.empty(d + 1)
+            data.hessian_product(h, v[:-1], v[-1] if fit_intercept else 0.0, n_blocks, out)
+            out[:-1] += l2 * v[:-1]
+            if not fit_intercept:
+                out[-1] = v[-1]
+            return out
+
         return hessp, diagonal
 
     def canonical(self, Theta, C):
         return Theta
 
     def sample_curvatures(self, rows, weights, Theta):
-        z = rows @ Theta[0, :-1] + Theta[0, -1]
+        z = sample_dot(rows, Theta[0, :-1]) + Theta[0, -1]
         return (weights * expit(z) * expit(-z))[:, None]
 
-    def scores(self, X, Theta, probability, out):
-        dense.decision_scores(X, Theta[0, :-1], float(Theta[0, -1]), probability, out)
+    def scores(self, data, Theta, probability, out, n_blocks):
+        data.scores(Theta[0, :-1], float(Theta[0, -1]), probability, n_blocks, out)
 
-    def label_split_gradient(self, X, y, s, Theta, n_blocks):
+    def label_split_gradient(self, data, y, s, Theta, n_blocks):
         """(residuals sigmoid(z_i) - y_i (n,), the data gradient summed separately over the
-        label-0 and label-1 rows (2, d + 1)), sum form, one read of X: the duality gap's pass."""
-        residual = np.empty(X.shape[0])
-        grads = np.empty((2, X.shape[1] + 1))
-        dense.label_split_gradient(
-            X, y, s, Theta[0, :-1], float(Theta[0, -1]), n_blocks, residual, grads
+        label-0 and label-1 rows (2, d + 1)), sum form: the duality gap's pass."""
+        residual = np.empty(data.shape[0])
+        grads = np.empty((2, data.shape[1] + 1))
+        data.label_split_gradient(
+            y, s, Theta[0, :-1], float(Theta[0, -1]), n_blocks, residual, grads
         )
         return residual, grads
 
@@ -77,32 +105,64 @@ class Multinomial:
     def __init__(self, n_classes):
         self.n_outputs = int(n_classes)
 
-    def loss_gradient(self, X, y, s, Theta, n_blocks, grad, serial):
-        kernel = multinomial.loss_gradient_serial if serial else multinomial.loss_gradient
-        W = np.ascontiguousarray(Theta[:, :-1])
-        return kernel(X, y, s, W, np.ascontiguousarray(Theta[:, -1]), n_blocks, grad)
+    def loss_gradient(self, data, y, s, Theta, n_blocks, grad, serial):
+        return data.multinomial_loss_gradient(
+            y, s, Theta[:, :-1], Theta[:, -1], n_blocks, grad, serial
+        )
 
     def sample_hessp(self, rows, weights, Theta, l2, fit_intercept):
         """Per row the Hessian in z is diag(p) - p p^T, so for a direction V (K, d + 1) with
         U = X~ V^T: (H v)_k = sum_i q_i (p_ik U_ik - p_ik (p_i . U_i)) x~_i + l2 V_k[:d]."""
         K, d = self.n_outputs, rows.shape[1]
-        P = softmax(rows @ Theta[:, :-1].T + Theta[:, -1], axis=1)
+        P = softmax(sample_dot(rows, Theta[:, :-1].T) + Theta[:, -1], axis=1)
         qP = weights[:, None] * P
 
         def hessp(v):
             V = v.reshape(K, d + 1)
-            U = rows @ V[:, :-1].T + (V[:, -1] if fit_intercept else 0.0)
+            U = sample_dot(rows, V[:, :-1].T) + (V[:, -1] if fit_intercept else 0.0)
             T = qP * (U - np.sum(P * U, axis=1, keepdims=True))
             out = np.empty((K, d + 1))
-            out[:, :-1] = T.T @ rows + l2 * V[:, :-1]
+            out[:, :-1] = sample_tdot(rows, T).T + l2 * V[:, :-1]
             out[:, -1] = T.sum(axis=0) if fit_intercept else V[:, -1]
             return out.ravel()
 
         curvature = qP * (1.0 - P)
         diagonal = np.empty((K, d + 1))
-        diagonal[:, :-1] = curvature.T @ rows**2 + l2
+        diagonal[:, :-1] = sample_squares(rows, curvature).T + l2
         diagonal[:, -1] = curvature.sum(axis=0) if fit_intercept else 1.0
         return hessp, diagonal.ravel()
+
+    def hessp(self, data, q, Theta, l2, fit_intercept, n_blocks):
+        """The probabilities P at Theta (one pass), then per row q_i (diag(p_i) - p_i p_i^T)
+        in the scores (data.py's multinomial_hessian_product, one pass per product)."""
+        K = self.n_outputs
+        n, d = data.shape
+        P = np.empty((n, K))
+        data.multinomial_scores(Theta[:, :-1], Theta[:, -1], True, n_blocks, P)
+        curvature = q[:, None] * P * (1.0 - P)
+        qP = P
+        qP *= q[:, None]  # in place: q_i p_i, the only form the products need
+        diagonal = np.empty(K * (d + 1))
+        data.weighted_column_squares(curvature, n_blocks, diagonal)
+        del curvature
+        Diagonal = diagonal.reshape(K, d + 1)
+        Diagonal[:, :-1] += l2
+        if not fit_intercept:
+            Diagonal[:, -1] = 1.0
+        no_intercepts = np.zeros(K)
+
+        def hessp(v):
+            V = v.reshape(K, d + 1)
+            out = np.empty(K * (d + 1))
+            v_b = V[:, -1] if fit_intercept else no_intercepts
+            data.multinomial_hessian_product(qP, V[:, :-1], v_b, n_blocks, out)
+            Out = out.reshape(K, d + 1)
+            Out[:, :-1] += l2 * V[:, :-1]
+            if not fit_intercept:
+                Out[:, -1] = V[:, -1]
+            return out
+
+        return hessp, diagonal
 
     def canonical(self, Theta, C):
         """The fitted parameters in one canonical form. Adding one number to every class's
@@ -117,12 +177,11 @@ class Multinomial:
         return Theta
 
     def sample_curvatures(self, rows, weights, Theta):
-        P = softmax(rows @ Theta[:, :-1].T + Theta[:, -1], axis=1)
+        P = softmax(sample_dot(rows, Theta[:, :-1].T) + Theta[:, -1], axis=1)
         return weights[:, None] * P * (1.0 - P)
 
-    def scores(self, X, Theta, probability, out):
-        W = np.ascontiguousarray(Theta[:, :-1])
-        multinomial.decision_scores(X, W, np.ascontiguousarray(Theta[:, -1]), probability, out)
+    def scores(self, data, Theta, probability, out, n_blocks):
+        data.multinomial_scores(Theta[:, :-1], Theta[:, -1], probability, n_blocks, out)
 
 
 def for_classes(n_classes):

@@ -9,6 +9,7 @@ import copy
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -19,6 +20,7 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 
 from . import _validation as V
 from ._config import thread_limit
+from .data import as_data
 from .datafits import for_classes
 from .exceptions import DivergenceError
 from .objective import LogisticObjective, to_sum_form
@@ -37,9 +39,11 @@ AUTO_NEWTON_MAX_FEATURES = 200
 AUTO_MULTINOMIAL_NEWTON_MIN_ROWS = 200_000
 
 
-def auto_solver(n_samples, n_features, n_classes, l1_ratio):
+def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     """The solver 'auto' runs, by measurement (bench/RESULTS.md, `python -m bench.auto_rule`)."""
     if l1_ratio > 0:  # the one batch solver for L1 and elastic net
+        return "newton"
+    if sparse:  # truncated Newton on Hessian-vector products (solvers/newton.py)
         return "newton"
     if n_classes > 2:
         # multinomial: newton's conjugate gradients run on a fixed row sample, so it wins where
@@ -51,6 +55,31 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio):
             return "newton"
         return "lbfgs"
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
+
+
+def _check_sparse_support(X, solver, l1_ratio):
+    """Sparse X reaches the solvers that have a sparse path; the others say so before any
+    state changes, with scikit-learn's TypeError for unsupported sparse input (issue 10 is
+    adding them)."""
+    if not sp.issparse(X):
+        return
+    if solver == "sgd":
+        raise TypeError(
+            "solver='sgd' (and partial_fit) does not take sparse X yet; use solver='auto', "
+            "'newton', 'lbfgs' or 'gd' on sparse input"
+        )
+    if l1_ratio > 0:
+        raise TypeError(
+            f"l1_ratio={l1_ratio} (L1 or elastic net) does not take sparse X yet; use "
+            "l1_ratio=0 on sparse input, or a dense X that fits in memory"
+        )
+
+
+def _is_zero(value):
+    try:
+        return float(value) == 0.0
+    except (TypeError, ValueError):
+        return False
 
 
 def _trains_by_sgd(model):
@@ -188,7 +217,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
-        tags.input_tags.sparse = False
+        # sparse X: every solver but 'sgd', L2 only (so far)
+        tags.input_tags.sparse = self.solver != "sgd" and _is_zero(self.l1_ratio)
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -200,12 +230,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         with thread_limit(self.n_jobs) as n_threads:
             # NaN and inf in X surface in the solver's first pass (LogisticObjective), which
             # then names the row: a separate scan would cost one more read of X
-            X = V.as_float_matrix(X, check_finite=False)
+            X = V.as_design_matrix(X, check_finite=False)
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
             solver = self._pick_solver(X, classes)
+            _check_sparse_support(X, solver, self.l1_ratio)
             objective = self._objective(X, codes, s, classes, n_threads)
             if solver == "sgd":
                 progress = SGDProgress.start(theta0)
@@ -234,7 +265,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         feature_names = _get_feature_names(X)
         fitted = hasattr(self, "coef_")
         with thread_limit(self.n_jobs) as n_threads:
-            X = V.as_float_matrix(X, check_finite=False)
+            X = V.as_design_matrix(X, check_finite=False)
+            _check_sparse_support(X, "sgd", self.l1_ratio)
             if fitted and X.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but LogisticRegression is expecting "
@@ -296,7 +328,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _pick_solver(self, X, classes):
         if self.solver != "auto":
             return self.solver
-        return auto_solver(X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio)
+        return auto_solver(
+            X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio, sparse=sp.issparse(X)
+        )
 
     def _run_batch_solver(self, solver, objective, theta0):
         common = dict(tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
@@ -388,15 +422,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X's dtype, float64 sums."""
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, dtype=list(V.FLOAT_DTYPES), order="C", ensure_all_finite=False
+            self,
+            X,
+            reset=False,
+            accept_sparse=True,
+            dtype=list(V.FLOAT_DTYPES),
+            order="C",
+            ensure_all_finite=False,
         )
-        X = np.asarray(X)
+        X = V.as_csr(X) if sp.issparse(X) else np.asarray(X)
         Theta = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
         binary = Theta.shape[0] == 1
-        out = np.empty(X.shape[0] if binary else (X.shape[0], Theta.shape[0]), dtype=X.dtype)
-        with thread_limit(self.n_jobs):
-            V.check_finite_matrix(X)
-            for_classes(self.classes_.shape[0]).scores(X, Theta, probability, out)
+        dtype = X.dtype
+        out = np.empty(X.shape[0] if binary else (X.shape[0], Theta.shape[0]), dtype=dtype)
+        with thread_limit(self.n_jobs) as n_threads:
+            data = as_data(X)
+            data.check_finite()
+            for_classes(self.classes_.shape[0]).scores(data, Theta, probability, out, n_threads)
         return out
 
     def decision_function(self, X):

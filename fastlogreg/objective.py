@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import _validation as V
+from .data import as_data, centred_columns
 from .datafits import for_classes
 from .kernels import dense
 
@@ -31,29 +31,16 @@ EPS = np.finfo(np.float64).eps
 SERIAL_BELOW = 1 << 16
 
 
-def centred_columns(rows, weights):
-    """(rows - mu, mu, constant) for a row sample (float64, (m, d)) and its weights (m,): the
-    columns minus their weighted mean mu (the weights need not sum to 1), columns constant in
-    the sample set to exactly 0 (centring leaves rounding there, which curvature-scaled steps
-    would blow up), `constant` their mask. The solvers' quadratic models and the Newton
-    decrement work in these coordinates (intercepts b + W mu: the same problem, the penalty
-    sees only W), where a column offset no longer couples every coefficient to the intercept."""
-    mu = (weights @ rows) / weights.sum()
-    centred = rows - mu
-    constant = np.all(rows == rows[:1], axis=0)
-    centred[:, constant] = 0.0
-    return centred, mu, constant
-
-
 def to_sum_form(mean_values, weight_sum):
     """Mean-form values (J / sum(s)) back in the sum form J, for the fitted loss_history_."""
     return np.asarray(mean_values, dtype=np.float64) * weight_sum
 
 
 class LogisticObjective:
-    """Data (already validated: X C-contiguous float32/float64, y float64 class codes 0..K-1,
-    s float64), the datafit for n_classes (binomial for 2, multinomial above) and the penalty
-    (C, l1_ratio), evaluated with the fused kernels on `n_blocks` row blocks.
+    """Data (already validated: X C-contiguous float32/float64, or CSR from
+    _validation.as_csr; y float64 class codes 0..K-1, s float64), the datafit for n_classes
+    (binomial for 2, multinomial above) and the penalty (C, l1_ratio), evaluated with the
+    fused kernels of the data kind (data.py) on `n_blocks` row blocks.
 
     X need not have been checked for NaN and inf: any such entry makes the first pass's result
     non-finite (0 * NaN and 0 * inf are NaN, and the fastmath flags keep that), and the first
@@ -61,7 +48,9 @@ class LogisticObjective:
     extra read of X on valid data."""
 
     def __init__(self, X, y, s, C=1.0, fit_intercept=True, n_blocks=1, n_classes=2, l1_ratio=0.0):
-        self.X, self.y, self.s = X, y, s
+        self.data = as_data(X)  # the passes, whatever the data kind (data.py)
+        self.y, self.s = y, s
+        self.n_samples, self.n_features = X.shape
         self.fit_intercept = bool(fit_intercept)
         self.datafit = for_classes(n_classes)
         self.n_outputs = self.datafit.n_outputs
@@ -79,7 +68,7 @@ class LogisticObjective:
             )
         self.scale = 1.0 / self.weight_sum  # sum form -> mean form
         self.n_params = self.n_outputs * (X.shape[1] + 1)
-        self._serial = X.size < SERIAL_BELOW
+        self._serial = self.data.n_stored < SERIAL_BELOW
         self._gd_epoch = dense.gd_epoch_serial if self._serial else dense.gd_epoch
         self._x_checked = False
         self._sample = None
@@ -92,17 +81,20 @@ class LogisticObjective:
         handles that)."""
         if not self._x_checked:
             if not all(np.isfinite(r).all() for r in results):
-                V.check_finite_matrix(self.X)
+                self.data.check_finite()
             self._x_checked = True
 
     def row_sample(self):
         """(rows, weights): every k-th row of X as float64 (a copy of at most SAMPLE_BYTES) and
-        its weights s, normalised to sum to 1 (equal weights if those rows all weigh 0)."""
+        its weights s, normalised to sum to 1 (equal weights if those rows all weigh 0). Dense
+        rows are an ndarray of at most SAMPLE_ROWS rows; sparse ones a data.SampleCSR with as
+        many rows as SAMPLE_BYTES holds (a few rows would leave most sparse columns unseen)."""
         if self._sample is None:
-            X = self.X
-            rows = max(256, min(SAMPLE_ROWS, SAMPLE_BYTES // (8 * X.shape[1])))
-            stride = max(1, X.shape[0] // rows)
-            sample = np.asarray(X[::stride], dtype=np.float64)
+            rows = max(256, int(SAMPLE_BYTES // self.data.sample_bytes_per_row()))
+            if not self.data.is_sparse:
+                rows = min(SAMPLE_ROWS, rows)
+            stride = max(1, self.n_samples // rows)
+            sample = self.data.sample(slice(None, None, stride))
             weights = self.s[::stride]
             if not weights.sum() > 0:
                 weights = np.ones(sample.shape[0])
@@ -130,6 +122,20 @@ class LogisticObjective:
             rows, weights, self.as_matrix(theta), self.l2 * self.scale, self.fit_intercept
         )
 
+    def hessp(self, theta):
+        """(hessp, diagonal) of the mean-form Hessian of the smooth part at theta on every row
+        (truncated Newton): each hessp(v) is one pass over X (data.py's hessian_product), the
+        diagonal (the conjugate gradients' preconditioner) one more, made here with the pass
+        that gives the curvature at theta. Laid out as sample_hessp's."""
+        return self.datafit.hessp(
+            self.data,
+            self.s * self.scale,
+            self.as_matrix(theta),
+            self.l2 * self.scale,
+            self.fit_intercept,
+            self.n_blocks,
+        )
+
     def gradient_rounding_level(self, theta, grad):
         """About how much of max_j |dJ/dtheta_j| at theta (mean form; grad is the gradient
         there) is float64 rounding: the change of the gradient when theta moves by two units in
@@ -149,7 +155,7 @@ class LogisticObjective:
         Theta = self.as_matrix(theta)
         grad = np.empty(self.n_params)
         loss = self.datafit.loss_gradient(
-            self.X, self.y, self.s, Theta, self.n_blocks, grad, self._serial
+            self.data, self.y, self.s, Theta, self.n_blocks, grad, self._serial
         )
         self._check_x_once(loss, grad)
         G = self.as_matrix(grad)
@@ -166,14 +172,14 @@ class LogisticObjective:
         """Mean-form J and gradient at theta and the gradient step theta - step * grad, in one
         read of X (the fused kernel; for K >= 3 outputs the step follows the pass, in
         NumPy: it touches K (d + 1) numbers, not X). Returns (J, grad, theta_next)."""
-        if self.n_outputs > 1:
+        if self.n_outputs > 1 or self.data.is_sparse:
             loss, grad = self.loss_gradient(theta)
             return loss, grad, theta - step * grad
         w, b = theta[:-1], theta[-1]
         grad = np.empty(self.n_params)
         theta_next = np.empty(self.n_params)
         loss, b_next = self._gd_epoch(
-            self.X,
+            self.data.X,
             self.y,
             self.s,
             w,
@@ -192,7 +198,7 @@ class LogisticObjective:
     def overflow_error(self):
         return ValueError(
             "the weighted squared row norms of X overflow float64 (largest |x| = "
-            f"{np.abs(self.X).max():.3g}); rescale X, e.g. with "
+            f"{self.data.max_abs():.3g}); rescale X, e.g. with "
             "sklearn.preprocessing.StandardScaler"
         )
 
@@ -201,7 +207,7 @@ class LogisticObjective:
         when the intercept is fitted), sum_i s_i ||x~_i||^2 / sum(s). One read of X, the first
         time; raises the overflow ValueError when a row's squared norm is not finite."""
         if self._mean_sq_norm is None:
-            sq = dense.weighted_sq_norm_sum(self.X, self.s, self.n_blocks)
+            sq = self.data.weighted_sq_norm_sum(self.s, self.n_blocks)
             self._check_x_once(sq)
             if not np.isfinite(sq):
                 raise self.overflow_error()

@@ -128,3 +128,30 @@ def weights_variant(variant, y):
         cw = {c: 1.0 + k for k, c in enumerate(classes)}
         return None, cw, compute_class_weight(cw, classes=classes, y=y)[np.searchsorted(classes, y)]
     return None, None, np.ones(y.shape[0])
+
+
+def awkward_csr(dtype=np.float64, index_dtype=np.int32, n=301, d=40, seed=0):
+    """A CSR matrix with every kind of entry layout scipy allows: rows of 0 to 12 entries (every
+    7th row empty), columns 5 and 33 never used, duplicate column indices within rows,
+    unsorted indices and some explicit zeros."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    used = np.setdiff1d(np.arange(d), [5, 33])
+    indptr, indices, data = [0], [], []
+    for i in range(n):
+        count = 0 if i % 7 == 0 else rng.integers(1, 13)
+        cols = rng.choice(used, size=count)  # with replacement: duplicates
+        vals = rng.standard_normal(count) * rng.choice(
+            [0.0, 1.0, 3.0], size=count, p=[0.1, 0.6, 0.3]
+        )
+        indices.extend(cols)
+        data.extend(vals)
+        indptr.append(len(indices))
+    X = sp.csr_matrix(
+        (np.array(data, dtype=dtype), np.array(indices, dtype=index_dtype),
+         np.array(indptr, dtype=index_dtype)),
+        shape=(n, d),
+    )  # fmt: skip
+    assert not X.has_sorted_indices
+    return X

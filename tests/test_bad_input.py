@@ -104,7 +104,22 @@ FIT_CASES = [
         r"must be numeric",
     ),
     ("continuous-y", _good()[0], np.linspace(0, 1, 50), None, ValueError, r"Unknown label type"),
-    ("sparse-X", sp.csr_matrix(_good()[0]), _good()[1], None, TypeError, r"sparse.*toarray"),
+    (
+        "sparse-X-NaN",
+        sp.csr_matrix(np.where(np.arange(150).reshape(50, 3) == 10, np.nan, _good()[0])),
+        _good()[1],
+        None,
+        ValueError,
+        r"NaN in column 1 \(row 3\)",
+    ),
+    (
+        "sparse-X-complex",
+        sp.csr_matrix(np.full((4, 2), 1j)),
+        np.array([0, 1, 0, 1]),
+        None,
+        TypeError,
+        r"must be numeric",
+    ),
 ]
 
 

@@ -9,7 +9,7 @@ import naive
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import make_text_problem
+from conftest import awkward_csr, make_text_problem
 
 from fastlogreg.kernels import sparse
 
@@ -18,27 +18,9 @@ IDS = [f"{np.dtype(v).name}-{np.dtype(i).name}-blocks{k}" for v, i, k in CASES]
 
 
 def _awkward_csr(dtype, index_dtype, n=301, d=40, seed=0):
-    """A CSR matrix with every kind of entry layout scipy allows: rows of 0 to 12 entries (every
-    7th row empty), columns 5 and 33 never used, duplicate column indices within rows,
-    unsorted indices and some explicit zeros."""
-    rng = np.random.default_rng(seed)
-    used = np.setdiff1d(np.arange(d), [5, 33])
-    indptr, indices, data = [0], [], []
-    for i in range(n):
-        count = 0 if i % 7 == 0 else rng.integers(1, 13)
-        cols = rng.choice(used, size=count)  # with replacement: duplicates
-        vals = rng.standard_normal(count) * rng.choice(
-            [0.0, 1.0, 3.0], size=count, p=[0.1, 0.6, 0.3]
-        )
-        indices.extend(cols)
-        data.extend(vals)
-        indptr.append(len(indices))
-    X = sp.csr_matrix(
-        (np.array(data, dtype=dtype), np.array(indices, dtype=index_dtype),
-         np.array(indptr, dtype=index_dtype)),
-        shape=(n, d),
-    )  # fmt: skip
-    assert not X.has_sorted_indices or n == 0
+    """conftest.awkward_csr, with labels, weights and coefficients for the passes."""
+    X = awkward_csr(dtype, index_dtype, n, d, seed)
+    rng = np.random.default_rng(seed + 1000)
     y = (rng.random(n) < 0.4).astype(np.float64)
     s = rng.uniform(0, 3, n)
     w = rng.standard_normal(d)
@@ -186,3 +168,24 @@ def test_multinomial_hessian_product_matches_twin(dtype, index_dtype, n_blocks):
     )
     ref = H @ np.column_stack([V, v_b]).ravel()
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+@pytest.mark.parametrize("n_columns", [1, 3])
+def test_weighted_column_squares_matches_twin(dtype, index_dtype, n_blocks, n_columns):
+    X, *_ = _awkward_csr(dtype, index_dtype, seed=4)
+    H = np.random.default_rng(6).uniform(0, 1, (X.shape[0], n_columns))
+    out = np.empty(n_columns * (X.shape[1] + 1))
+    sparse.weighted_column_squares(*_arrays(X), H, n_blocks, out)
+    dense = X.astype(np.float64).toarray()  # duplicates summed, then squared
+    ref = np.vstack([(dense**2).T @ H, H.sum(axis=0)]).T.ravel()
+    np.testing.assert_allclose(out, ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
+def test_weighted_sq_norm_sum_matches_twin(dtype, index_dtype, n_blocks):
+    X, _, s, _ = _awkward_csr(dtype, index_dtype, seed=7)
+    dense = X.astype(np.float64).toarray()  # duplicates summed before squaring
+    ref = float(s @ np.sum(dense**2, axis=1))
+    result = sparse.weighted_sq_norm_sum(*_arrays(X), s, X.shape[1], n_blocks)
+    np.testing.assert_allclose(result, ref, rtol=1e-12)

@@ -309,3 +309,77 @@ def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_b
                 r[c] = weighted_p[i, c] * (u[c] - mean)
             _scatter_classes(data, indices, indptr[i], indptr[i + 1], r, G_t, partial_intercepts[k])
     _sum_class_blocks(partial, partial_intercepts, out)
+
+
+@njit(inline="always")
+def _scatter_row(data, indices, lo, hi, dense_row):
+    """dense_row[j] += data[p] over the row's entries: with _take_value, each column's value
+    as scipy.sparse reads it (its duplicate entries summed)."""
+    for p in range(lo, hi):
+        dense_row[np.uint64(indices[p])] += data[p]
+
+
+@njit(inline="always")
+def _take_value(indices, p, dense_row):
+    """The row's value in column indices[p] at that column's first visit, 0 at later ones
+    (duplicates), clearing it: after every entry of the row, dense_row is all zeros again."""
+    j = np.uint64(indices[p])
+    value = dense_row[j]
+    dense_row[j] = 0.0
+    return value
+
+
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+def weighted_column_squares(data, indices, indptr, H, n_blocks, out):
+    """The diagonal of X~^T diag(H[:, c]) X~ for each of the K columns of H (n, K) float64,
+    X~ = [X, 1], into out (K (d + 1),) laid out as theta: class c's entry j is
+    sum_i H[i, c] x_ij^2, its intercept entry sum_i H[i, c] (a row's duplicate entries of a
+    column summed before squaring, as scipy.sparse reads them). The preconditioner of
+    truncated Newton's conjugate gradients (binomial: K = 1 and H the curvature). One read of
+    X; per-thread (d, K) buffers and a (d,) row scratch."""
+    K = H.shape[1]
+    d = out.shape[0] // K - 1
+    starts = nnz_block_starts(indptr, n_blocks)
+    partial = np.zeros((n_blocks, d, K))
+    partial_intercepts = np.zeros((n_blocks, K))
+    rows = np.zeros((n_blocks, d))
+    for k in prange(n_blocks):
+        G_t = partial[k]
+        dense_row = rows[k]
+        for i in range(starts[k], starts[k + 1]):
+            lo, hi = indptr[i], indptr[i + 1]
+            _scatter_row(data, indices, lo, hi, dense_row)
+            for p in range(lo, hi):
+                x = _take_value(indices, p, dense_row)
+                j = np.uint64(indices[p])
+                for c in range(K):
+                    G_t[j, c] += H[i, c] * (x * x)
+            for c in range(K):
+                partial_intercepts[k, c] += H[i, c]
+    _sum_class_blocks(partial, partial_intercepts, out)
+
+
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks):
+    """sum_i s_i ||x_i||^2 (kernels/dense.py's pass on CSR, a row's duplicate entries of a
+    column summed before squaring, as scipy.sparse reads them): with the row count it bounds
+    the loss curvature. Per-thread (n_features,) row scratch."""
+    starts = nnz_block_starts(indptr, n_blocks)
+    partial = np.zeros(n_blocks)
+    rows = np.zeros((n_blocks, n_features))
+    for k in prange(n_blocks):
+        dense_row = rows[k]
+        total = 0.0
+        for i in range(starts[k], starts[k + 1]):
+            lo, hi = indptr[i], indptr[i + 1]
+            _scatter_row(data, indices, lo, hi, dense_row)
+            sq = 0.0
+            for p in range(lo, hi):
+                x = _take_value(indices, p, dense_row)
+                sq += x * x
+            total += s[i] * sq
+        partial[k] = total
+    result = 0.0
+    for k in range(n_blocks):
+        result += partial[k]
+    return result

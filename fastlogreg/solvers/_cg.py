@@ -20,7 +20,9 @@ def conjugate_gradient(hessp, b, diagonal, rtol, max_iter):
     z = r / diagonal
     p = z.copy()
     rz = float(r @ z)
-    stop = rtol * float(np.linalg.norm(b))
+    if not rz > 0:  # b = 0
+        return x
+    stop = rtol * float(np.linalg.norm(r))
     for _ in range(max_iter):
         hp = hessp(p)
         curvature = float(p @ hp)
@@ -33,5 +35,7 @@ def conjugate_gradient(hessp, b, diagonal, rtol, max_iter):
             break
         z = r / diagonal
         rz, rz_old = float(r @ z), rz
+        if not rz > 0:  # the residual underflowed
+            break
         p = z + (rz / rz_old) * p
     return x

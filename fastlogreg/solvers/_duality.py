@@ -15,7 +15,7 @@ sum max(|V| - l1, 0)^2 / (2 l2), or 0 inside |V| <= l1 and infinite outside when
 Weak duality: F(W, b) - D(Theta) >= F(W, b) - F*. The dual point is built from the residuals
 p_i - e_{y_i} at (W, b) (exactly the optimal dual point at the optimum), scaled per label so
 that the intercepts' constraint holds exactly and, when l2 = 0, as a whole into the box.
-Binomial: one pass over X (kernels/dense.py's label_split_gradient); multinomial: two (the
+Binomial: one pass over X (data.py's label_split_gradient); multinomial: two (the
 probabilities, then X^T (q Theta)).
 """
 
@@ -42,7 +42,7 @@ def _binomial_dual(objective, Theta, l1, l2):
     with the smaller of p and 1 - p computed without cancellation."""
     total = float(objective.s.sum())
     residual, grads = objective.datafit.label_split_gradient(
-        objective.X, objective.y, objective.s, Theta, objective.n_blocks
+        objective.data, objective.y, objective.s, Theta, objective.n_blocks
     )
     grads /= total
     factors = np.ones(2)
@@ -75,36 +75,25 @@ def _conjugate(V, l1, l2):
 
 def _multinomial_dual(objective, Theta, l1, l2):
     """Two passes: the probabilities, then X^T (q Theta) for the scaled dual point."""
-    X, s = objective.X, objective.s
+    data, s = objective.data, objective.s
+    n = data.shape[0]
     q = s / s.sum()
     K = objective.n_outputs
     labels = objective.y.astype(np.intp)
-    rows = np.arange(X.shape[0])
-    residual = np.empty((X.shape[0], K))
-    objective.datafit.scores(X, Theta, True, residual)
+    rows = np.arange(n)
+    residual = np.empty((n, K))
+    objective.datafit.scores(data, Theta, True, residual, objective.n_blocks)
     residual[rows, labels] -= 1.0
     if objective.fit_intercept:
         scale = _intercept_scales(q, residual, labels, K)
         if scale is None:
             return -np.inf
         residual *= scale[:, None]
-    V = -_transpose_product(X, q[:, None] * residual).T  # (K, d)
+    V = -data.transpose_product(q[:, None] * residual).T  # (K, d)
     conjugate, shrink = _conjugate(V, l1, l2)
     P = residual * shrink
     P[rows, labels] += 1.0
     return -float(q @ np.sum(xlogy(P, P), axis=1)) - conjugate
-
-
-def _transpose_product(X, R, rows=65_536):
-    """X^T R in float64 for float32 or float64 X, float32 X upcast a block of rows at a time
-    (its products summed in float32 lose the digits the certificate needs: at the optimum
-    X^T (q theta) is l1 out of much larger terms that cancel)."""
-    if X.dtype == np.float64:
-        return X.T @ R
-    out = np.zeros((X.shape[1], R.shape[1]))
-    for start in range(0, X.shape[0], rows):
-        out += X[start : start + rows].astype(np.float64).T @ R[start : start + rows]
-    return out
 
 
 def _intercept_scales(q, residual, labels, K):

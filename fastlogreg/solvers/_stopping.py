@@ -145,7 +145,7 @@ def subdifferential_distance(objective, theta, grad):
     gradient grad to minus the subdifferential of the objective's mean-form L1 term: see
     penalties.L1.subdifferential_distance; with no L1 term it is |grad|."""
     strength = objective.l1 * objective.scale
-    return L1(strength, objective.X.shape[1]).subdifferential_distance(theta, grad)
+    return L1(strength, objective.n_features).subdifferential_distance(theta, grad)
 
 
 def check_start(loss):

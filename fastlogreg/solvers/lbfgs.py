@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import column_moments
 from ._line_search import wolfe_search
 from ._stopping import (
     RoundingStall,
@@ -50,11 +51,11 @@ def preconditioner(objective):
     rescale ValueError, as newton's Hessian and gd's curvature bound do."""
     sample, weights = objective.row_sample()
     with np.errstate(over="ignore", invalid="ignore"):  # squares of huge entries: checked below
-        means = weights @ sample
-        spreads = np.sqrt(np.maximum(weights @ (sample - means) ** 2, 0.0))
+        means, centred, raw = column_moments(sample, weights)
+        spreads = np.sqrt(np.maximum(centred, 0.0))
         centre = objective.fit_intercept & (spreads > MIN_RELATIVE_SPREAD * np.abs(means))
         centres = np.where(centre, means, 0.0)
-        second_moments = np.where(centre, spreads**2, weights @ sample**2)
+        second_moments = np.where(centre, spreads**2, raw)
         scales = np.sqrt(second_moments + objective.l2 * objective.scale / INTERCEPT_CURVATURE)
     if not np.isfinite(scales).all():
         raise objective.overflow_error()

@@ -13,7 +13,7 @@ Each iteration (newGLMNET: Yuan, Ho and Lin, JMLR 2012; Lee, Sun and Saunders, S
      through the per-row structure diag(p) - p p^T (kernels/cd.py, cd_multinomial). Its
      diagonal blocks alone (glmnet's per-class model) took 100-500 iterations on iris and
      wine at C = 1, against about 10 with the coupling. The model works in centred
-     coordinates (objective.centred_columns: intercepts b + W mu), so column offsets do not
+     coordinates (data.centred_columns: intercepts b + W mu), so column offsets do not
      couple the coefficients to the intercept;
   3. coordinate descent (kernels/cd.py, Anderson-extrapolated) on the model, until the
      model's own distance to its subdifferential is INNER_FACTOR times the current
@@ -34,9 +34,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
+from ..data import centred_columns
 from ..kernels.cd import cd_multinomial, cd_quadratic
 from ..kernels.hessian import weighted_gram
-from ..objective import centred_columns
 from ..penalties import L1
 from ._duality import duality_gap
 from ._line_search import ROUNDING_SLACK
@@ -62,7 +62,7 @@ def prox_newton(
     Stops when the largest distance of the gradient to the subdifferential is <= tol, or after
     max_iter iterations. loss_history holds F after every iteration. random_state draws the
     Hessian's row sample (None: a fixed seed)."""
-    d = objective.X.shape[1]
+    d = objective.n_features
     penalty = L1(objective.l1 * objective.scale, d)
     penalised = penalty.penalised(objective.n_params)
     if hessian_rows is None:
@@ -167,7 +167,7 @@ def proximal_newton_decrease(objective, theta, grad):
     analogue of the Newton decrement (_stopping.newton_decrease); it sees the coupling of the
     coefficients with each other and with the intercept that a diagonal estimate misses (SGD's
     L1 check on columns offset by 1000 estimated nothing left, 0.35 above the optimum)."""
-    d = objective.X.shape[1]
+    d = objective.n_features
     penalty = L1(objective.l1 * objective.scale, d)
     rows, weights = objective.row_sample()
     l2 = objective.l2 * objective.scale
@@ -221,8 +221,8 @@ def _model_minimiser(objective, theta, grad, penalty, rows, weights, l2, inner_t
         block_penalised = np.arange(local.shape[0]) < columns.shape[0]
         if not fit_intercept:  # the intercept's coordinate stays where it is
             H[-1, :] = H[:, -1] = 0.0
-        X = objective.X
-        sweeps = max(MAX_SWEEPS, int(max(CD_WORK, X.shape[0] * X.shape[1]) / local.shape[0] ** 2))
+        pass_work = objective.n_samples * objective.n_features
+        sweeps = max(MAX_SWEEPS, int(max(CD_WORK, pass_work) / local.shape[0] ** 2))
         cd_quadratic(
             H, G_local[0], start[0], penalty.strength, block_penalised, Z[0], sweeps, inner_tol
         )

@@ -172,16 +172,17 @@ def sgd(
     (d + 1) long, and whose loss_history is the mean-form running objective per epoch (L1 term
     included).
 
-    Of the objective (objective.LogisticObjective) it uses: X (n, d) C-contiguous float32 or
-    float64, y (n,) float64 class codes, s (n,) float64, weight_sum, scale (1 / weight_sum),
-    fit_intercept, n_outputs (1: the binomial kernel, K >= 3: the multinomial one), l2 and l1
-    (sum-form strengths), mean_sq_norm(), and for the check loss_gradient(theta) (the smooth
+    Of the objective (objective.LogisticObjective) it uses: data.X (n, d) C-contiguous
+    float32 or float64 (dense data only, for now), y (n,) float64 class codes, s (n,) float64,
+    weight_sum, scale (1 / weight_sum), fit_intercept, n_outputs (1: the binomial kernel,
+    K >= 3: the multinomial one), l2 and l1 (sum-form strengths), mean_sq_norm(), and for the
+    check loss_gradient(theta) (the smooth
     part, mean form), as_matrix(theta) and sample_hessp(theta).
 
     Raises the objective's overflow ValueError when a row's squared norm overflows float64
     (one pass before the first epoch, which also gives the 'auto' step and the check's scale),
     and DivergenceError when an epoch makes the loss or weights non-finite."""
-    X, y, s = objective.X, objective.y, objective.s
+    X, y, s = objective.data.X, objective.y, objective.s
     n = X.shape[0]
     progress.bind(objective.n_outputs, X.shape[1])
     progress.n_seen += n

@@ -1,0 +1,325 @@
+"""The data kinds behind one interface (DESIGN.md, "data x datafit x penalty"), so that the
+datafits and the solvers never ask which kind they have:
+
+- DenseData: a C-contiguous float32 or float64 ndarray (kernels/dense.py, kernels/multinomial.py);
+- CSRData: a scipy.sparse CSR matrix or array, float32 or float64 values, int32 or int64
+  indices (kernels/sparse.py), never densified.
+
+Each offers the same passes under the same names: loss_gradient and multinomial_loss_gradient,
+scores and multinomial_scores, hessian_product and multinomial_hessian_product (Hessian-vector
+products on every row, for truncated Newton), weighted_column_squares (their diagonal),
+weighted_sq_norm_sum, label_split_gradient and transpose_product (the duality gap), and a row
+sample for the statistics the solvers estimate (a preconditioner, the Newton decrement).
+
+A dense row sample is a float64 ndarray; a sparse one is a SampleCSR. The sample_* functions
+below take either, so the code on samples is written once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+from . import _validation as V
+from .kernels import dense, multinomial, sparse
+
+# rows per block when a dense statistic is built a block at a time (bounded temporary memory)
+BLOCK_ROWS = 8192
+
+
+class DenseData:
+    """Rows of a C-contiguous float32 or float64 ndarray X (n, d)."""
+
+    is_sparse = False
+
+    def __init__(self, X):
+        self.X = X
+        self.shape = X.shape
+        self.dtype = X.dtype
+        self.n_stored = X.size  # the values one pass reads
+
+    def check_finite(self):
+        """The validation's ValueError naming the first NaN or inf in X, if any."""
+        V.check_finite_matrix(self.X)
+
+    def max_abs(self):
+        return float(np.abs(self.X).max())
+
+    def loss_gradient(self, y, s, w, b, n_blocks, grad, serial):
+        kernel = dense.loss_gradient_serial if serial else dense.loss_gradient
+        return kernel(self.X, y, s, w, b, n_blocks, grad)
+
+    def multinomial_loss_gradient(self, y, s, W, b, n_blocks, grad, serial):
+        kernel = multinomial.loss_gradient_serial if serial else multinomial.loss_gradient
+        W, b = np.ascontiguousarray(W), np.ascontiguousarray(b)
+        return kernel(self.X, y, s, W, b, n_blocks, grad)
+
+    def scores(self, w, b, probability, n_blocks, out):
+        dense.decision_scores(self.X, w, b, probability, out)
+
+    def multinomial_scores(self, W, b, probability, n_blocks, out):
+        multinomial.decision_scores(
+            self.X, np.ascontiguousarray(W), np.ascontiguousarray(b), probability, out
+        )
+
+    def hessian_product(self, curvature, v, v_b, n_blocks, out):
+        """out = X~^T diag(curvature) X~ (v, v_b) (length d + 1): two BLAS passes in X's dtype
+        (a float64 v would make NumPy copy float32 X as float64)."""
+        X = self.X
+        t = curvature * (X @ v.astype(X.dtype) + v_b)
+        out[:-1] = X.T @ t.astype(X.dtype)
+        out[-1] = t.sum()
+
+    def multinomial_hessian_product(self, weighted_p, V, v_b, n_blocks, out):
+        """kernels/sparse.py multinomial_hessian_product's result on dense X, by BLAS."""
+        X = self.X
+        U = X @ V.T.astype(X.dtype) + v_b
+        T = weighted_p * (U - _class_mean(weighted_p, U)[:, None])
+        Out = out.reshape(V.shape[0], -1)
+        Out[:, :-1] = (X.T @ T.astype(X.dtype)).T
+        Out[:, -1] = T.sum(axis=0)
+
+    def weighted_column_squares(self, H, n_blocks, out):
+        """kernels/sparse.py weighted_column_squares on dense X, a block of rows at a time."""
+        X = self.X
+        K = H.shape[1]
+        total = np.zeros((X.shape[1], K))
+        for start in range(0, X.shape[0], BLOCK_ROWS):
+            block = X[start : start + BLOCK_ROWS].astype(np.float64)
+            total += (block * block).T @ H[start : start + BLOCK_ROWS]
+        Out = out.reshape(K, -1)
+        Out[:, :-1] = total.T
+        Out[:, -1] = H.sum(axis=0)
+
+    def weighted_sq_norm_sum(self, s, n_blocks):
+        return dense.weighted_sq_norm_sum(self.X, s, n_blocks)
+
+    def label_split_gradient(self, y, s, w, b, n_blocks, residual, grads):
+        dense.label_split_gradient(self.X, y, s, w, b, n_blocks, residual, grads)
+
+    def transpose_product(self, R, rows=65_536):
+        """X^T R in float64, float32 X upcast a block of rows at a time (its products summed in
+        float32 lose the digits the duality gap needs: at the optimum X^T (q theta) is l1 out of
+        much larger terms that cancel)."""
+        X = self.X
+        if X.dtype == np.float64:
+            return X.T @ R
+        out = np.zeros((X.shape[1], R.shape[1]))
+        for start in range(0, X.shape[0], rows):
+            out += X[start : start + rows].astype(np.float64).T @ R[start : start + rows]
+        return out
+
+    def sample_bytes_per_row(self):
+        return 8 * self.shape[1]
+
+    def sample(self, rows):
+        """The rows (a slice or index array) as a float64 ndarray (X itself when that is
+        every row of float64 X: no copy)."""
+        every_row = isinstance(rows, slice) and rows == slice(None)
+        return np.asarray(self.X if every_row else self.X[rows], dtype=np.float64)
+
+
+class CSRData:
+    """Rows of a scipy.sparse CSR X (n, d), as _validation.as_csr returns it: its data,
+    indices and indptr arrays go to the kernels as they are (no copy)."""
+
+    is_sparse = True
+
+    def __init__(self, X):
+        self.X = X
+        self.arrays = (X.data, X.indices, X.indptr)
+        self.shape = X.shape
+        self.dtype = X.data.dtype
+        self.n_stored = X.nnz
+
+    def check_finite(self):
+        pass  # as_csr has checked the stored values
+
+    def max_abs(self):
+        return float(np.abs(self.X.data).max()) if self.X.nnz else 0.0
+
+    def loss_gradient(self, y, s, w, b, n_blocks, grad, serial):
+        return sparse.loss_gradient(*self.arrays, y, s, w, b, n_blocks, grad, _NO_CURVATURE)
+
+    def multinomial_loss_gradient(self, y, s, W, b, n_blocks, grad, serial):
+        return sparse.multinomial_loss_gradient(
+            *self.arrays, y, s, np.ascontiguousarray(W.T), np.ascontiguousarray(b), n_blocks, grad
+        )
+
+    def scores(self, w, b, probability, n_blocks, out):
+        sparse.decision_scores(*self.arrays, w, b, probability, n_blocks, out)
+
+    def multinomial_scores(self, W, b, probability, n_blocks, out):
+        sparse.multinomial_decision_scores(
+            *self.arrays,
+            np.ascontiguousarray(W.T),
+            np.ascontiguousarray(b),
+            probability,
+            n_blocks,
+            out,
+        )
+
+    def hessian_product(self, curvature, v, v_b, n_blocks, out):
+        sparse.hessian_product(*self.arrays, curvature, v, v_b, n_blocks, out)
+
+    def multinomial_hessian_product(self, weighted_p, V, v_b, n_blocks, out):
+        sparse.multinomial_hessian_product(
+            *self.arrays,
+            weighted_p,
+            np.ascontiguousarray(V.T),
+            np.ascontiguousarray(v_b, dtype=np.float64),
+            n_blocks,
+            out,
+        )
+
+    def weighted_column_squares(self, H, n_blocks, out):
+        sparse.weighted_column_squares(*self.arrays, H, n_blocks, out)
+
+    def weighted_sq_norm_sum(self, s, n_blocks):
+        return sparse.weighted_sq_norm_sum(*self.arrays, s, self.shape[1], n_blocks)
+
+    def label_split_gradient(self, y, s, w, b, n_blocks, residual, grads):
+        """The duality gap's pass (DenseData's, one kernel there) with scipy.sparse products:
+        the scores, then X^T of the weighted residuals of each label."""
+        z = np.empty(self.shape[0])
+        self.scores(w, b, False, n_blocks, z)
+        residual[:] = expit(z) - y
+        weighted = s * residual
+        label_1 = y > 0.5
+        for label, rows in enumerate((~label_1, label_1)):
+            r = np.where(rows, weighted, 0.0)
+            grads[label, :-1] = self.X.T @ r
+            grads[label, -1] = r.sum()
+
+    def transpose_product(self, R):
+        return np.asarray(self.X.T @ R, dtype=np.float64)
+
+    def sample_bytes_per_row(self):
+        # float64 values and int32/int64 indices of the row's non-zeros, and its indptr entry
+        per_entry = 8 + self.X.indices.itemsize
+        return per_entry * max(1.0, self.X.nnz / self.shape[0]) + 8
+
+    def sample(self, rows):
+        """The rows (a slice or index array) as a SampleCSR: float64, duplicates summed."""
+        sample = self.X[rows].astype(np.float64)  # a new matrix: the caller's is not touched
+        sample = sp.csr_matrix(sample)
+        sample.sum_duplicates()
+        return SampleCSR(sample)
+
+
+_NO_CURVATURE = np.empty(0)  # sparse.loss_gradient: do not store the Hessian's row weights
+
+
+def _class_mean(weighted_p, U):
+    """Per row, sum_k q p_k u_k / sum_k q p_k (0 for a row of weight 0)."""
+    weight = weighted_p.sum(axis=1)
+    total = np.sum(weighted_p * U, axis=1)
+    return np.divide(total, weight, out=np.zeros_like(total), where=weight > 0)
+
+
+def as_data(X):
+    """The adapter for validated X: CSRData for a scipy.sparse matrix, DenseData otherwise."""
+    return CSRData(X) if sp.issparse(X) else DenseData(X)
+
+
+class SampleCSR:
+    """A row sample of CSR X (float64 CSR with its duplicates summed) as the matrix
+    (sample - 1 mu^T) with the columns in `constant` set to 0: the centred sample of
+    objective.centred_columns, never formed (it is dense). mu = 0 and no constant columns is
+    the sample itself. Offers the products the code on row samples needs (sample_dot,
+    sample_tdot, sample_squares)."""
+
+    def __init__(self, csr, mu=None, constant=None):
+        self.csr = csr
+        self.shape = csr.shape
+        self.mu = np.zeros(csr.shape[1]) if mu is None else mu
+        self.keep = None if constant is None else ~constant
+
+    def _masked(self, A):
+        return A if self.keep is None else A * _broadcast(self.keep, A)
+
+    def dot(self, M):
+        """(sample - 1 mu^T) M for M (d,) or (d, K)."""
+        M = self._masked(M)
+        return self.csr @ M - self.mu @ M
+
+    def tdot(self, T):
+        """(sample - 1 mu^T)^T T for T (m,) or (m, K): (d,) or (d, K)."""
+        out = self.csr.T @ T - np.multiply.outer(self.mu, T.sum(axis=0))
+        return self._masked(np.asarray(out))
+
+    def squares(self, H):
+        """sum_i H_i (x_ij - mu_j)^2 for H (m,) or (m, K): (d,) or (d, K). Each column's
+        stored entries contribute H_i (x_ij - mu_j)^2 and its zeros H_i mu_j^2, so nothing
+        cancels."""
+        coo = self.csr.tocoo()
+        rows, cols = coo.row, coo.col
+        d = self.shape[1]
+        columns = H.reshape(H.shape[0], -1)
+        out = np.empty((d, columns.shape[1]))
+        for k in range(columns.shape[1]):
+            h = columns[:, k]
+            stored = np.bincount(cols, h[rows] * (coo.data - self.mu[cols]) ** 2, minlength=d)
+            weight_stored = np.bincount(cols, h[rows], minlength=d)
+            out[:, k] = stored + self.mu**2 * (h.sum() - weight_stored)
+        out = out.reshape((d, *H.shape[1:]))
+        return self._masked(out)
+
+    def constant_columns(self):
+        """Mask of the columns constant over the sample (implicit zeros included)."""
+        high = self.csr.max(axis=0).toarray().ravel()
+        low = self.csr.min(axis=0).toarray().ravel()
+        return high == low
+
+
+def _broadcast(mask, A):
+    return mask if A.ndim == 1 else mask[:, None]
+
+
+def sample_dot(rows, M):
+    """rows @ M for a row sample (float64 ndarray or SampleCSR) and M (d,) or (d, K)."""
+    return rows @ M if isinstance(rows, np.ndarray) else rows.dot(M)
+
+
+def sample_tdot(rows, T):
+    """rows^T @ T for T (m,) or (m, K): (d,) or (d, K)."""
+    return rows.T @ T if isinstance(rows, np.ndarray) else rows.tdot(T)
+
+
+def sample_squares(rows, H):
+    """sum_i H_i rows_ij^2 for H (m,) or (m, K): (d,) or (d, K)."""
+    if isinstance(rows, np.ndarray):
+        return (rows**2).T @ H
+    return rows.squares(H)
+
+
+def centred_columns(rows, weights):
+    """(rows - mu, mu, constant) for a row sample (float64, (m, d), or a SampleCSR) and its
+    weights (m,): the columns minus their weighted mean mu (the weights need not sum to 1),
+    columns constant in the sample set to exactly 0 (centring leaves rounding there, which
+    curvature-scaled steps would blow up), `constant` their mask. The solvers' quadratic
+    models and the Newton decrement work in these coordinates (intercepts b + W mu: the same
+    problem, the penalty sees only W), where a column offset no longer couples every
+    coefficient to the intercept. A SampleCSR stays sparse: its centred form is implicit."""
+    if not isinstance(rows, np.ndarray):
+        mu = rows.tdot(weights) / weights.sum()
+        constant = rows.constant_columns()
+        return SampleCSR(rows.csr, mu, constant), mu, constant
+    mu = (weights @ rows) / weights.sum()
+    centred = rows - mu
+    constant = np.all(rows == rows[:1], axis=0)
+    centred[:, constant] = 0.0
+    return centred, mu, constant
+
+
+def column_moments(rows, weights):
+    """(means, centred second moments, raw second moments) of the sample's columns under
+    weights that sum to 1 (lbfgs's preconditioner). Squares of huge entries may overflow to
+    inf: the caller checks."""
+    if not isinstance(rows, np.ndarray):
+        means = rows.tdot(weights)
+        centred = SampleCSR(rows.csr, means).squares(weights)
+        return means, centred, rows.squares(weights)
+    means = weights @ rows
+    return means, weights @ (rows - means) ** 2, weights @ rows**2

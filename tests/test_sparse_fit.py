@@ -1,0 +1,174 @@
+"""Sparse X through the estimator: every solver with a sparse path reaches the same optimum on
+CSR as on the same matrix made dense, and scikit-learn's optimum, for both datafits, with
+weights and without an intercept; every sparse format; predictions equal the dense ones; the
+caller's matrix is never changed; nothing densifies X."""
+
+import warnings
+
+import naive
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import awkward_csr, weights_variant
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+from fastlogreg import LogisticRegression
+
+
+def _problem(n_classes, dtype, seed=0):
+    """Awkward CSR (duplicates, unsorted indices, explicit zeros, empty rows and columns) with
+    labels from a linear model plus noise, so that the optimum is finite."""
+    X = awkward_csr(dtype, np.int32, n=400, d=30, seed=seed)
+    rng = np.random.default_rng(seed)
+    dense = X.astype(np.float64).toarray()
+    scores = dense @ rng.standard_normal((30, n_classes)) + rng.gumbel(size=(400, n_classes))
+    y = np.argmax(scores, axis=1) if n_classes > 2 else (scores[:, 0] > scores[:, 1]).astype(int)
+    return X, y
+
+
+def _objective(model, X, y, s, C):
+    """scikit-learn's objective (sum form) at a fitted model, in float64."""
+    dense = X.astype(np.float64).toarray()
+    codes = np.searchsorted(model.classes_, y).astype(np.float64)
+    W = model.coef_.astype(np.float64)
+    b = model.intercept_.astype(np.float64)
+    if W.shape[0] == 1:
+        return naive.objective(dense, codes, s, W[0], b[0], C)
+    return naive.multinomial_objective(dense, codes, s, W, b, C)
+
+
+def _sklearn_optimum(X, y, sample_weight, class_weight, C, fit_intercept, s):
+    model = SklearnLogisticRegression(
+        C=C, tol=1e-12, max_iter=10_000, class_weight=class_weight, fit_intercept=fit_intercept
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X.astype(np.float64).toarray(), y, sample_weight=sample_weight)
+    return _objective(model, X, y, s, C)
+
+
+# (dtype, weights variant, fit_intercept): three settings per solver and datafit
+SETTINGS = [
+    (np.float64, "plain", True),
+    (np.float32, "sample_weight", True),
+    (np.float64, "class_weight", False),
+]
+CASES = [
+    (solver, n_classes, *setting)
+    for solver in ("newton", "lbfgs", "gd")
+    for n_classes in (2, 3)
+    for setting in SETTINGS
+]
+
+
+@pytest.mark.parametrize(
+    ("solver", "n_classes", "dtype", "variant", "fit_intercept"),
+    CASES,
+    ids=[f"{c[0]}-K{c[1]}-{np.dtype(c[2]).name}-{c[3]}-{c[4]}" for c in CASES],
+)
+def test_sparse_fit_reaches_the_dense_and_sklearn_optimum(
+    solver, n_classes, dtype, variant, fit_intercept
+):
+    X, y = _problem(n_classes, dtype)
+    sample_weight, class_weight, s = weights_variant(variant, y)
+    C = 0.5
+    params = dict(
+        C=C, solver=solver, tol=1e-7, max_iter=20_000, class_weight=class_weight,
+        fit_intercept=fit_intercept,
+    )  # fmt: skip
+    sparse_model = LogisticRegression(**params).fit(X, y, sample_weight=sample_weight)
+    dense_model = LogisticRegression(**params).fit(X.toarray(), y, sample_weight=sample_weight)
+    assert sparse_model.coef_.dtype == dtype
+    best = _sklearn_optimum(X, y, sample_weight, class_weight, C, fit_intercept, s)
+    rtol = 1e-6 if dtype == np.float32 else 1e-8
+    for model in (sparse_model, dense_model):
+        value = _objective(model, X, y, s, C)
+        assert value <= best * (1 + rtol), (value, best)
+    np.testing.assert_allclose(
+        sparse_model.coef_, dense_model.coef_, rtol=0, atol=1e-3 if dtype == np.float32 else 1e-5
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predictions_on_sparse_equal_dense(n_classes):
+    X, y = _problem(n_classes, np.float64, seed=1)
+    model = LogisticRegression(C=2.0).fit(X, y)
+    dense = X.toarray()
+    for method in ("decision_function", "predict_proba", "predict_log_proba", "predict"):
+        np.testing.assert_allclose(
+            getattr(model, method)(X), getattr(model, method)(dense), rtol=1e-12, atol=1e-13
+        )
+    assert model.score(X, y) == model.score(dense, y)
+
+
+FORMATS = {
+    "csr_array": lambda X: sp.csr_array(X),
+    "csc_matrix": lambda X: X.tocsc(),
+    "coo_matrix": lambda X: X.tocoo(),
+    "int64 indices": lambda X: sp.csr_matrix(
+        (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)), shape=X.shape
+    ),
+    "integer values": lambda X: sp.csr_matrix(
+        (np.rint(X.data * 3).astype(np.int64), X.indices, X.indptr), shape=X.shape
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_sparse_format_fits_as_csr(fmt):
+    X, y = _problem(2, np.float64, seed=2)
+    converted = FORMATS[fmt](X)
+    reference = X if fmt != "integer values" else converted.astype(np.float64).tocsr()
+    expected = LogisticRegression(tol=1e-8).fit(reference, y)
+    model = LogisticRegression(tol=1e-8).fit(converted, y)
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(model.predict_proba(converted), expected.predict_proba(reference))
+
+
+def test_the_callers_sparse_matrix_is_never_changed():
+    X, y = _problem(3, np.float32, seed=3)
+    before = [a.copy() for a in (X.data, X.indices, X.indptr)]
+    for solver in ("newton", "lbfgs", "gd"):
+        model = LogisticRegression(solver=solver, max_iter=300, tol=1e-3).fit(X, y)
+        model.predict_proba(X)
+    for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not X.has_sorted_indices
+
+
+def test_a_matrix_whose_dense_form_needs_terabytes_fits():
+    """40,000 rows x 2^22 columns (1.3 TB as dense float64), ten entries per row: the fit and
+    the predictions touch only the stored entries and O(n + d) memory."""
+    n, d = 40_000, 2**22
+    rng = np.random.default_rng(0)
+    indices = rng.integers(0, d, size=10 * n)
+    indices[: 10 * 200] = np.arange(2000) % 40  # a few frequent columns carry the signal
+    X = sp.csr_matrix(
+        (rng.uniform(0.1, 1.0, 10 * n), indices, np.arange(0, 10 * n + 1, 10)), shape=(n, d)
+    )
+    y = (rng.random(n) < 0.3).astype(int)
+    model = LogisticRegression().fit(X, y)
+    assert model.solver_ == "newton"
+    assert model.coef_.shape == (1, d)
+    p = model.predict_proba(X)
+    assert p.shape == (n, 2) and np.isfinite(p).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"solver": "sgd"}, r"solver='sgd'.*sparse"),
+        ({"l1_ratio": 0.5}, r"l1_ratio=0.5.*sparse"),
+    ],
+)
+def test_sparse_paths_not_built_yet_say_so_before_any_state_changes(params, match):
+    X, y = _problem(2, np.float64, seed=4)
+    model = LogisticRegression(**params)
+    assert not model.__sklearn_tags__().input_tags.sparse
+    with pytest.raises(TypeError, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+    if params.get("solver") == "sgd":
+        with pytest.raises(TypeError, match=match):
+            model.partial_fit(X, y, classes=[0, 1])
