@@ -64,16 +64,19 @@ def measure(rows, cols, repeats):
     curvature = rng.uniform(0.0, 0.25, rows)
     grad, product = np.empty(cols + 1), np.empty(cols + 1)
     arrays = (X.data, X.indices, X.indptr)
+    work = np.empty(sparse.workspace_size(numba.config.NUMBA_NUM_THREADS, cols))
     out = {}
     all_threads = numba.config.NUMBA_NUM_THREADS
     for threads in sorted({1, all_threads}):
         numba.set_num_threads(threads)
         out[f"fused loss and gradient, {threads} thread(s)"] = median_time(
-            lambda t=threads: sparse.loss_gradient(*arrays, y, s, w, 0.0, t, grad, np.empty(0)),
+            lambda t=threads: sparse.loss_gradient(
+                *arrays, y, s, w, 0.0, t, grad, np.empty(0), work
+            ),
             repeats,
         )
         out[f"fused Hessian-vector product, {threads} thread(s)"] = median_time(
-            lambda t=threads: sparse.hessian_product(*arrays, curvature, v, 0.0, t, product),
+            lambda t=threads: sparse.hessian_product(*arrays, curvature, v, 0.0, t, product, work),
             repeats,
         )
     numba.set_num_threads(all_threads)

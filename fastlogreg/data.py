@@ -32,6 +32,7 @@ class DenseData:
     """Rows of a C-contiguous float32 or float64 ndarray X (n, d)."""
 
     is_sparse = False
+    stores_curvature = False
 
     def __init__(self, X):
         self.X = X
@@ -132,6 +133,17 @@ class CSRData:
         self.shape = X.shape
         self.dtype = X.data.dtype
         self.n_stored = X.nnz
+        self._work = np.empty(0)
+        self._canonical = None  # no row stores a column twice (known after the first check)
+
+    def work(self, n_blocks, n_outputs=1):
+        """The passes' per-thread buffers (kernels/sparse.py workspace_size), kept from pass to
+        pass and grown when a pass needs more."""
+        size = sparse.workspace_size(n_blocks, self.shape[1], n_outputs)
+        if self._work.shape[0] < size:
+            self._work = np.empty(0)  # the old one goes first: never both at once
+            self._work = np.empty(size)
+        return self._work
 
     def check_finite(self):
         pass  # as_csr has checked the stored values
@@ -139,12 +151,26 @@ class CSRData:
     def max_abs(self):
         return float(np.abs(self.X.data).max()) if self.X.nnz else 0.0
 
-    def loss_gradient(self, y, s, w, b, n_blocks, grad, serial):
-        return sparse.loss_gradient(*self.arrays, y, s, w, b, n_blocks, grad, _NO_CURVATURE)
+    stores_curvature = True  # loss_gradient can leave the Hessian's row weights behind
+
+    def loss_gradient(self, y, s, w, b, n_blocks, grad, serial, curvature=None):
+        """The fused pass; with curvature (float64, length n) it also stores
+        s_i sigmoid(z_i) (1 - sigmoid(z_i)) there, in the same read of X."""
+        curvature = _NO_CURVATURE if curvature is None else curvature
+        return sparse.loss_gradient(
+            *self.arrays, y, s, w, b, n_blocks, grad, curvature, self.work(n_blocks)
+        )
 
     def multinomial_loss_gradient(self, y, s, W, b, n_blocks, grad, serial):
         return sparse.multinomial_loss_gradient(
-            *self.arrays, y, s, np.ascontiguousarray(W.T), np.ascontiguousarray(b), n_blocks, grad
+            *self.arrays,
+            y,
+            s,
+            np.ascontiguousarray(W.T),
+            np.ascontiguousarray(b),
+            n_blocks,
+            grad,
+            self.work(n_blocks, W.shape[0]),
         )
 
     def scores(self, w, b, probability, n_blocks, out):
@@ -161,7 +187,8 @@ class CSRData:
         )
 
     def hessian_product(self, curvature, v, v_b, n_blocks, out):
-        sparse.hessian_product(*self.arrays, curvature, v, v_b, n_blocks, out)
+        work = self.work(n_blocks)
+        sparse.hessian_product(*self.arrays, curvature, v, v_b, n_blocks, out, work)
 
     def multinomial_hessian_product(self, weighted_p, V, v_b, n_blocks, out):
         sparse.multinomial_hessian_product(
@@ -171,13 +198,21 @@ class CSRData:
             np.ascontiguousarray(v_b, dtype=np.float64),
             n_blocks,
             out,
+            self.work(n_blocks, V.shape[0]),
         )
 
     def weighted_column_squares(self, H, n_blocks, out):
-        sparse.weighted_column_squares(*self.arrays, H, n_blocks, out)
+        if self._canonical is None:
+            X = self.X
+            self._canonical = bool(
+                sparse.rows_without_repeats(X.indices, X.indptr, X.shape[1], n_blocks)
+            )
+        work = self.work(n_blocks, H.shape[1])
+        sparse.weighted_column_squares(*self.arrays, H, self._canonical, n_blocks, out, work)
 
     def weighted_sq_norm_sum(self, s, n_blocks):
-        return sparse.weighted_sq_norm_sum(*self.arrays, s, self.shape[1], n_blocks)
+        work = self.work(n_blocks)
+        return sparse.weighted_sq_norm_sum(*self.arrays, s, self.shape[1], n_blocks, work)
 
     def label_split_gradient(self, y, s, w, b, n_blocks, residual, grads):
         """The duality gap's pass (DenseData's, one kernel there) with scipy.sparse products:

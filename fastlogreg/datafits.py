@@ -36,8 +36,12 @@ class Binomial:
     n_outputs = 1
     curvature_bound = 0.25  # a (1 - a) <= 1/4
 
-    def loss_gradient(self, data, y, s, Theta, n_blocks, grad, serial):
-        return data.loss_gradient(y, s, Theta[0, :-1], Theta[0, -1], n_blocks, grad, serial)
+    def loss_gradient(self, data, y, s, Theta, n_blocks, grad, serial, curvature=None):
+        """curvature (data kinds that store it): also s_i a_i (1 - a_i) per row, same pass."""
+        w, b = Theta[0, :-1], Theta[0, -1]
+        if curvature is None:
+            return data.loss_gradient(y, s, w, b, n_blocks, grad, serial)
+        return data.loss_gradient(y, s, w, b, n_blocks, grad, serial, curvature)
 
     def sample_hessp(self, rows, weights, Theta, l2, fit_intercept):
         z = sample_dot(rows, Theta[0, :-1]) + Theta[0, -1]
@@ -52,13 +56,17 @@ class Binomial:
         diagonal = np.append(sample_squares(rows, h) + l2, h.sum() if fit_intercept else 1.0)
         return hessp, diagonal
 
-    def hessp(self, data, q, Theta, l2, fit_intercept, n_blocks):
-        """Per row the curvature q_i a_i (1 - a_i) at Theta (one pass for the scores), then
-        (H v) = X~^T diag(curvature) X~ v + l2 v on the coefficients, one pass each."""
+    def hessp(self, data, q, Theta, l2, fit_intercept, n_blocks, curvature=None):
+        """Per row the curvature q_i a_i (1 - a_i) at Theta (one pass for the scores, unless
+        `curvature` already holds it, as loss_gradient stored it), then (H v) =
+        X~^T diag(curvature) X~ v + l2 v on the coefficients, one pass each."""
         n, d = data.shape
-        z = np.empty(n)
-        data.scores(Theta[0, :-1], float(Theta[0, -1]), False, n_blocks, z)
-        h = q * expit(z) * expit(-z)
+        if curvature is not None:
+            h = curvature
+        else:
+            z = np.empty(n)
+            data.scores(Theta[0, :-1], float(Theta[0, -1]), False, n_blocks, z)
+            h = q * expit(z) * expit(-z)
         diagonal = np.empty(d + 1)
         data.weighted_column_squares(h.reshape(n, 1), n_blocks, diagonal)
         diagonal[:-1] += l2
@@ -105,7 +113,7 @@ class Multinomial:
     def __init__(self, n_classes):
         self.n_outputs = int(n_classes)
 
-    def loss_gradient(self, data, y, s, Theta, n_blocks, grad, serial):
+    def loss_gradient(self, data, y, s, Theta, n_blocks, grad, serial, curvature=None):
         return data.multinomial_loss_gradient(
             y, s, Theta[:, :-1], Theta[:, -1], n_blocks, grad, serial
         )
@@ -132,7 +140,7 @@ class Multinomial:
         diagonal[:, -1] = curvature.sum(axis=0) if fit_intercept else 1.0
         return hessp, diagonal.ravel()
 
-    def hessp(self, data, q, Theta, l2, fit_intercept, n_blocks):
+    def hessp(self, data, q, Theta, l2, fit_intercept, n_blocks, curvature=None):
         """The probabilities P at Theta (one pass), then per row q_i (diag(p_i) - p_i p_i^T)
         in the scores (data.py's multinomial_hessian_product, one pass per product)."""
         K = self.n_outputs

@@ -74,6 +74,11 @@ class LogisticObjective:
         self._sample = None
         self._centred_sample = None
         self._mean_sq_norm = None
+        # sparse binomial passes leave the Hessian's row weights at the point they evaluated
+        # (truncated Newton's hessp then needs no pass of its own for them)
+        self._keeps_curvature = self.data.stores_curvature and self.n_outputs == 1
+        self._curvature = np.empty(self.n_samples if self._keeps_curvature else 0)
+        self._curvature_at = None
 
     def _check_x_once(self, *results):
         """After the first pass over X: if its results are not finite, look for NaN or inf in X
@@ -126,7 +131,11 @@ class LogisticObjective:
         """(hessp, diagonal) of the mean-form Hessian of the smooth part at theta on every row
         (truncated Newton): each hessp(v) is one pass over X (data.py's hessian_product), the
         diagonal (the conjugate gradients' preconditioner) one more, made here with the pass
-        that gives the curvature at theta. Laid out as sample_hessp's."""
+        that gives the curvature at theta (none when the last loss_gradient was at theta
+        and left it behind). Laid out as sample_hessp's."""
+        curvature = None
+        if self._curvature_at is not None and np.array_equal(theta, self._curvature_at):
+            curvature = self._curvature * self.scale
         return self.datafit.hessp(
             self.data,
             self.s * self.scale,
@@ -134,6 +143,7 @@ class LogisticObjective:
             self.l2 * self.scale,
             self.fit_intercept,
             self.n_blocks,
+            curvature,
         )
 
     def gradient_rounding_level(self, theta, grad):
@@ -154,9 +164,17 @@ class LogisticObjective:
         as theta; the intercepts' entries are zero when they are not fitted). One read of X."""
         Theta = self.as_matrix(theta)
         grad = np.empty(self.n_params)
-        loss = self.datafit.loss_gradient(
-            self.data, self.y, self.s, Theta, self.n_blocks, grad, self._serial
-        )
+        if self._keeps_curvature:
+            self._curvature_at = None  # overwritten next
+            loss = self.datafit.loss_gradient(
+                self.data, self.y, self.s, Theta, self.n_blocks, grad, self._serial,
+                self._curvature,
+            )  # fmt: skip
+            self._curvature_at = np.array(theta)
+        else:
+            loss = self.datafit.loss_gradient(
+                self.data, self.y, self.s, Theta, self.n_blocks, grad, self._serial
+            )
         self._check_x_once(loss, grad)
         G = self.as_matrix(grad)
         for k in range(self.n_outputs):  # the kernels' own penalty code, one output at a time

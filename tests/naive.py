@@ -212,3 +212,52 @@ def multinomial_sgd_epoch_in_order(
             avg_W += (W - avg_W) / n_avg
             avg_b += (b - avg_b) / n_avg
     return W, b, avg_W, avg_b, loss
+
+
+def sgd_epoch_csr(
+    X,
+    y,
+    c,
+    w,
+    b,
+    eta,
+    alpha,
+    alpha_l1=0.0,
+    fit_intercept=True,
+    average_from=None,
+    implicit_penalty=False,
+    u=0.0,
+    q=None,
+    order=None,
+):
+    """Twin of kernels.sgd_sparse.sgd_epoch (rows in `order`, default in order): each sample
+    as in sgd_epoch_in_order_l1, except that the cumulative L1 step touches only the columns
+    the row stores (explicit zeros included), and at the end of the epoch every coefficient
+    takes it. X is scipy.sparse CSR; w in plain coefficients (no scale). Returns (w, b,
+    averaged w, averaged b, summed weighted loss, u, q)."""
+    dense = X.astype(np.float64).toarray()  # duplicates summed
+    w, b = np.array(w, dtype=np.float64), float(b)
+    q = np.zeros_like(w) if q is None else np.array(q, dtype=np.float64)
+    total, avg_b, n_avg, loss = np.zeros_like(w), 0.0, 0, 0.0
+    rows = range(X.shape[0]) if order is None else order
+    for t, i in enumerate(rows, start=1):
+        x, yi, ci = dense[i], y[i], c[i]
+        columns = np.unique(X.indices[X.indptr[i] : X.indptr[i + 1]])
+        z = x @ w + b
+        loss += ci * (log1pexp(z) - yi * z)
+        g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
+        if implicit_penalty:
+            w = (w - g * x) / (1.0 + eta(t) * alpha)
+        else:
+            w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
+        b = b - g if fit_intercept else b
+        u += eta(t) * alpha_l1
+        if alpha_l1 > 0:
+            w[columns], q[columns] = cumulative_l1(w[columns], q[columns], u)
+        if average_from is not None and t > average_from:
+            n_avg += 1
+            total += w
+            avg_b += (b - avg_b) / n_avg
+    if alpha_l1 > 0:
+        w, q = cumulative_l1(w, q, u)
+    return w, b, total / max(n_avg, 1), avg_b, loss, u, q

@@ -31,11 +31,18 @@ def _arrays(X):
     return X.data, X.indices, X.indptr
 
 
+def _work(X, n_blocks, n_outputs=1):
+    """A workspace full of NaN: the passes must set every buffer they read."""
+    return np.full(sparse.workspace_size(n_blocks, X.shape[1], n_outputs), np.nan)
+
+
 @pytest.mark.parametrize(("dtype", "index_dtype", "n_blocks"), CASES, ids=IDS)
 def test_loss_gradient_and_curvature_match_twin(dtype, index_dtype, n_blocks):
     X, y, s, w = _awkward_csr(dtype, index_dtype)
     grad, curvature = np.empty(X.shape[1] + 1), np.empty(X.shape[0])
-    loss = sparse.loss_gradient(*_arrays(X), y, s, w, 0.3, n_blocks, grad, curvature)
+    loss = sparse.loss_gradient(
+        *_arrays(X), y, s, w, 0.3, n_blocks, grad, curvature, _work(X, n_blocks)
+    )
     dense = X.astype(np.float64).toarray()
     ref_loss, ref_grad = naive.loss_gradient(dense, y, s, w, 0.3)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
@@ -45,7 +52,10 @@ def test_loss_gradient_and_curvature_match_twin(dtype, index_dtype, n_blocks):
     # unused columns get an exactly zero gradient; an empty curvature array is not written
     assert grad[5] == 0.0 and grad[33] == 0.0
     again = np.empty_like(grad)
-    assert sparse.loss_gradient(*_arrays(X), y, s, w, 0.3, n_blocks, again, np.empty(0)) == loss
+    work = _work(X, n_blocks)
+    assert (
+        sparse.loss_gradient(*_arrays(X), y, s, w, 0.3, n_blocks, again, np.empty(0), work) == loss
+    )
     np.testing.assert_array_equal(again, grad)
 
 
@@ -55,7 +65,7 @@ def test_hessian_product_matches_twin(dtype, index_dtype, n_blocks):
     rng = np.random.default_rng(5)
     curvature, v = rng.uniform(0, 0.25, X.shape[0]), rng.standard_normal(X.shape[1])
     out = np.empty(X.shape[1] + 1)
-    sparse.hessian_product(*_arrays(X), curvature, v, -0.7, n_blocks, out)
+    sparse.hessian_product(*_arrays(X), curvature, v, -0.7, n_blocks, out, _work(X, n_blocks))
     X1 = np.column_stack([X.astype(np.float64).toarray(), np.ones(X.shape[0])])
     ref = X1.T @ (curvature * (X1 @ np.append(v, -0.7)))
     np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
@@ -89,7 +99,7 @@ def test_fixed_block_count_is_bit_identical():
     results = []
     for _ in range(3):
         grad = np.empty(X.shape[1] + 1)
-        loss = sparse.loss_gradient(*_arrays(X), y, s, w, 0.1, 2, grad, np.empty(0))
+        loss = sparse.loss_gradient(*_arrays(X), y, s, w, 0.1, 2, grad, np.empty(0), _work(X, 2))
         results.append((loss, grad))
     for loss, grad in results[1:]:
         assert loss == results[0][0]
@@ -107,7 +117,7 @@ def test_text_like_generator_and_the_pass_on_it():
     w = np.random.default_rng(0).normal(0, 2, X.shape[1])
     s = np.ones(X.shape[0])
     grad = np.empty(X.shape[1] + 1)
-    loss = sparse.loss_gradient(*_arrays(X), y, s, w, -0.2, 2, grad, np.empty(0))
+    loss = sparse.loss_gradient(*_arrays(X), y, s, w, -0.2, 2, grad, np.empty(0), _work(X, 2))
     z = X @ w - 0.2
     r = naive.sigmoid(z) - y
     np.testing.assert_allclose(loss, np.sum(naive.log1pexp(z) - y * z), rtol=1e-12)
@@ -124,7 +134,7 @@ def test_multinomial_loss_gradient_matches_twin(dtype, index_dtype, n_blocks):
     W, b = rng.standard_normal((K, X.shape[1])), rng.standard_normal(K)
     grad = np.empty(K * (X.shape[1] + 1))
     loss = sparse.multinomial_loss_gradient(
-        *_arrays(X), y, s, np.ascontiguousarray(W.T), b, n_blocks, grad
+        *_arrays(X), y, s, np.ascontiguousarray(W.T), b, n_blocks, grad, _work(X, n_blocks, K)
     )
     ref_loss, ref_grad = naive.multinomial_loss_gradient(X.astype(np.float64).toarray(), y, s, W, b)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
@@ -158,8 +168,9 @@ def test_multinomial_hessian_product_matches_twin(dtype, index_dtype, n_blocks):
     V, v_b = rng.standard_normal((K, d)), rng.standard_normal(K)
     out = np.empty(K * (d + 1))
     sparse.multinomial_hessian_product(
-        *_arrays(X), s[:, None] * P, np.ascontiguousarray(V.T), v_b, n_blocks, out
-    )
+        *_arrays(X), s[:, None] * P, np.ascontiguousarray(V.T), v_b, n_blocks, out,
+        _work(X, n_blocks, K),
+    )  # fmt: skip
     # the explicit Hessian: sum_i s_i (diag(p_i) - p_i p_i^T) kron x~_i x~_i^T
     X1 = np.column_stack([X.astype(np.float64).toarray(), np.ones(n)])
     H = sum(
@@ -176,9 +187,30 @@ def test_weighted_column_squares_matches_twin(dtype, index_dtype, n_blocks, n_co
     X, *_ = _awkward_csr(dtype, index_dtype, seed=4)
     H = np.random.default_rng(6).uniform(0, 1, (X.shape[0], n_columns))
     out = np.empty(n_columns * (X.shape[1] + 1))
-    sparse.weighted_column_squares(*_arrays(X), H, n_blocks, out)
+    canonical = sparse.rows_without_repeats(X.indices, X.indptr, X.shape[1], n_blocks)
+    assert not canonical
+    sparse.weighted_column_squares(
+        *_arrays(X), H, canonical, n_blocks, out, _work(X, n_blocks, n_columns)
+    )
     dense = X.astype(np.float64).toarray()  # duplicates summed, then squared
     ref = np.vstack([(dense**2).T @ H, H.sum(axis=0)]).T.ravel()
+    np.testing.assert_allclose(out, ref, rtol=1e-12)
+    # the canonical path (no repeated columns: each entry squared as it is) on X made so, its
+    # rows unsorted again
+    canonical_X = X.astype(np.float64)
+    canonical_X.sum_duplicates()
+    for i in range(0, X.shape[0], 3):
+        row = slice(canonical_X.indptr[i], canonical_X.indptr[i + 1])
+        canonical_X.indices[row] = canonical_X.indices[row][::-1].copy()
+        canonical_X.data[row] = canonical_X.data[row][::-1].copy()
+    canonical_X.has_sorted_indices = False
+    assert sparse.rows_without_repeats(
+        canonical_X.indices, canonical_X.indptr, X.shape[1], n_blocks
+    )
+    out[:] = np.nan
+    sparse.weighted_column_squares(
+        *_arrays(canonical_X), H, True, n_blocks, out, _work(X, n_blocks, n_columns)
+    )
     np.testing.assert_allclose(out, ref, rtol=1e-12)
 
 
@@ -187,5 +219,5 @@ def test_weighted_sq_norm_sum_matches_twin(dtype, index_dtype, n_blocks):
     X, _, s, _ = _awkward_csr(dtype, index_dtype, seed=7)
     dense = X.astype(np.float64).toarray()  # duplicates summed before squaring
     ref = float(s @ np.sum(dense**2, axis=1))
-    result = sparse.weighted_sq_norm_sum(*_arrays(X), s, X.shape[1], n_blocks)
+    result = sparse.weighted_sq_norm_sum(*_arrays(X), s, X.shape[1], n_blocks, _work(X, n_blocks))
     np.testing.assert_allclose(result, ref, rtol=1e-12)

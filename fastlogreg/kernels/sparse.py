@@ -27,6 +27,25 @@ from .multinomial import _softmax_residual, _softmax_rows
 CHUNK_ROWS = 256  # rows per chunk of loss_gradient (scores, pointwise loss, scatter)
 
 
+def workspace_size(n_blocks, n_features, n_outputs=1):
+    """Length of the float64 `work` array the passes take for their per-thread buffers:
+    n_blocks x d x max(2, K + 1) (binomial: w interleaved with the gradient, 2 per feature;
+    multinomial: K per feature, and one more for weighted_column_squares' row scratch). The
+    caller keeps it across passes: allocated afresh by every pass, the 32 MB of the 1M x 2^20
+    problem's binomial buffers cost page faults that made a Hessian-vector product 128 ms in a
+    fit against 83 ms alone."""
+    return n_blocks * n_features * max(2, n_outputs + 1)
+
+
+@njit(inline="always")
+def _buffers(work, n_blocks, d, width, offset=0):
+    """work[offset : offset + n_blocks d width] as (n_blocks, d, width)."""
+    size = n_blocks * d * width
+    if work.shape[0] < offset + size:
+        raise ValueError("work is shorter than workspace_size(n_blocks, d, K)")
+    return work[offset : offset + size].reshape((n_blocks, d, width))
+
+
 @njit(cache=CACHE)
 def nnz_block_starts(indptr, n_blocks):
     """First row of each of n_blocks blocks of about equal non-zeros, and n at the end
@@ -135,11 +154,12 @@ def _pointwise(y, s, z, curvature, store):
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
-def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature):
+def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature, work):
     """Data part of the objective at (w, b): returns sum_i s_i l(y_i, z_i) and writes its
     gradient into grad (float64, length d + 1, the intercept's last). When curvature has
     length n it also receives s_i sigmoid(z_i) (1 - sigmoid(z_i)), the Hessian's row weights
-    for hessian_product (pass an empty array otherwise). One read of X.
+    for hessian_product (pass an empty array otherwise). One read of X; work as
+    workspace_size.
 
     Each block works on its own copy of w interleaved with its gradient, (d, 2): a row's
     gathers and its scatter then touch the same cache lines (on the 1M x 2^20 text problem the
@@ -148,7 +168,7 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature):
     scatter."""
     d = grad.shape[0] - 1
     starts = nnz_block_starts(indptr, n_blocks)
-    pack = np.empty((n_blocks, d, 2))
+    pack = _buffers(work, n_blocks, d, 2)
     scratch = np.empty((n_blocks, CHUNK_ROWS))
     partial_loss = np.zeros(n_blocks)
     partial_intercept = np.zeros(n_blocks)
@@ -186,7 +206,7 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature):
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
-def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, grad):
+def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, grad, work):
     """The multinomial datafit (kernels/multinomial.py's pass) on CSR X: returns
     sum_i s_i (logsumexp(z_i) - z_i,y_i) and writes the gradient into grad (float64, length
     K (d + 1), laid out as theta: class k's coefficients, then its intercept). W_t (d, K) is
@@ -197,12 +217,13 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
     dense pass), then the scatter. One read of X; y holds labels 0 .. K-1 as floats."""
     d, K = W_t.shape
     starts = nnz_block_starts(indptr, n_blocks)
-    partial = np.zeros((n_blocks, d, K))
+    partial = _buffers(work, n_blocks, d, K)
     scratch = np.empty((n_blocks, CHUNK_ROWS, K))
     partial_loss = np.zeros(n_blocks)
     partial_intercepts = np.zeros((n_blocks, K))
     for k in prange(n_blocks):
         G_t = partial[k]
+        G_t[:] = 0.0
         Z = scratch[k]
         loss = 0.0
         last = starts[k + 1]
@@ -226,13 +247,13 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
-def hessian_product(data, indices, indptr, curvature, v, v_b, n_blocks, out):
+def hessian_product(data, indices, indptr, curvature, v, v_b, n_blocks, out, work):
     """out = X~^T diag(curvature) X~ (v, v_b), X~ = [X, 1] (float64, length d + 1, the
     intercept's entry last): the data part of a Hessian-vector product, one read of X, with
     loss_gradient's interleaved per-block copy of v and the result."""
     d = out.shape[0] - 1
     starts = nnz_block_starts(indptr, n_blocks)
-    pack = np.empty((n_blocks, d, 2))
+    pack = _buffers(work, n_blocks, d, 2)
     partial_intercept = np.zeros(n_blocks)
     for k in prange(n_blocks):
         vg = pack[k]
@@ -280,7 +301,7 @@ def multinomial_decision_scores(data, indices, indptr, W_t, b, probability, n_bl
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
-def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_blocks, out):
+def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_blocks, out, work):
     """The data part of the multinomial Hessian-vector product on CSR X, one read of X: per
     row the Hessian in the scores is q_i (diag(p_i) - p_i p_i^T), so with u_i = V x_i + v_b
     (the direction's change of the K scores) row i adds q_i p_ik (u_ik - p_i . u_i) x~_i to
@@ -290,11 +311,12 @@ def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_b
     multinomial_loss_gradient."""
     d, K = V_t.shape
     starts = nnz_block_starts(indptr, n_blocks)
-    partial = np.zeros((n_blocks, d, K))
+    partial = _buffers(work, n_blocks, d, K)
     partial_intercepts = np.zeros((n_blocks, K))
     scratch = np.empty((n_blocks, 2, K))
     for k in prange(n_blocks):
         G_t = partial[k]
+        G_t[:] = 0.0
         u = scratch[k, 0]
         r = scratch[k, 1]
         for i in range(starts[k], starts[k + 1]):
@@ -330,27 +352,33 @@ def _take_value(indices, p, dense_row):
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
-def weighted_column_squares(data, indices, indptr, H, n_blocks, out):
+def weighted_column_squares(data, indices, indptr, H, canonical, n_blocks, out, work):
     """The diagonal of X~^T diag(H[:, c]) X~ for each of the K columns of H (n, K) float64,
     X~ = [X, 1], into out (K (d + 1),) laid out as theta: class c's entry j is
     sum_i H[i, c] x_ij^2, its intercept entry sum_i H[i, c] (a row's duplicate entries of a
     column summed before squaring, as scipy.sparse reads them). The preconditioner of
     truncated Newton's conjugate gradients (binomial: K = 1 and H the curvature). One read of
-    X; per-thread (d, K) buffers and a (d,) row scratch."""
+    X; per-thread (d, K) buffers and a (d,) row scratch in work (workspace_size). canonical
+    (rows_without_repeats: no row stores a column twice) squares each entry as it is, without the
+    row scratch (on the 1M x 2^20 text problem the scratch made the pass 188 ms)."""
     K = H.shape[1]
     d = out.shape[0] // K - 1
     starts = nnz_block_starts(indptr, n_blocks)
-    partial = np.zeros((n_blocks, d, K))
+    partial = _buffers(work, n_blocks, d, K)
+    rows = _buffers(work, n_blocks, d, 1, n_blocks * d * K)
     partial_intercepts = np.zeros((n_blocks, K))
-    rows = np.zeros((n_blocks, d))
     for k in prange(n_blocks):
         G_t = partial[k]
-        dense_row = rows[k]
+        G_t[:] = 0.0
+        dense_row = rows[k, :, 0]
+        if not canonical:
+            dense_row[:] = 0.0
         for i in range(starts[k], starts[k + 1]):
             lo, hi = indptr[i], indptr[i + 1]
-            _scatter_row(data, indices, lo, hi, dense_row)
+            if not canonical:
+                _scatter_row(data, indices, lo, hi, dense_row)
             for p in range(lo, hi):
-                x = _take_value(indices, p, dense_row)
+                x = np.float64(data[p]) if canonical else _take_value(indices, p, dense_row)
                 j = np.uint64(indices[p])
                 for c in range(K):
                     G_t[j, c] += H[i, c] * (x * x)
@@ -359,16 +387,37 @@ def weighted_column_squares(data, indices, indptr, H, n_blocks, out):
     _sum_class_blocks(partial, partial_intercepts, out)
 
 
+@njit(parallel=True, cache=CACHE)
+def rows_without_repeats(indices, indptr, n_features, n_blocks):
+    """Whether no row stores one column twice (sorted or not): the passes that square entries
+    can then take each as it is. One read of the indices, a per-thread (d,) marker."""
+    starts = nnz_block_starts(indptr, n_blocks)
+    ok = np.ones(n_blocks, dtype=np.bool_)
+    seen = np.zeros((n_blocks, n_features), dtype=np.bool_)
+    for k in prange(n_blocks):
+        marks = seen[k]
+        for i in range(starts[k], starts[k + 1]):
+            for p in range(indptr[i], indptr[i + 1]):
+                j = np.uint64(indices[p])
+                if marks[j]:
+                    ok[k] = False
+                marks[j] = True
+            for p in range(indptr[i], indptr[i + 1]):
+                marks[np.uint64(indices[p])] = False
+    return ok.all()
+
+
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
-def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks):
+def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks, work):
     """sum_i s_i ||x_i||^2 (kernels/dense.py's pass on CSR, a row's duplicate entries of a
     column summed before squaring, as scipy.sparse reads them): with the row count it bounds
-    the loss curvature. Per-thread (n_features,) row scratch."""
+    the loss curvature. Per-thread (n_features,) row scratch in work (workspace_size)."""
     starts = nnz_block_starts(indptr, n_blocks)
     partial = np.zeros(n_blocks)
-    rows = np.zeros((n_blocks, n_features))
+    rows = _buffers(work, n_blocks, n_features, 1)
     for k in prange(n_blocks):
-        dense_row = rows[k]
+        dense_row = rows[k, :, 0]
+        dense_row[:] = 0.0
         total = 0.0
         for i in range(starts[k], starts[k + 1]):
             lo, hi = indptr[i], indptr[i + 1]
