@@ -128,6 +128,20 @@ def cumulative_l1(w, q, u):
     return new, q + (new - w)
 
 
+def _sgd_sample(x, yi, ci, w, b, eta_t, alpha, fit_intercept, implicit_penalty):
+    """One sample of the SGD twins: (w, b, its weighted loss) after z = w.x + b and
+    w := max(0, 1 - eta alpha) w - eta c (sigmoid(z) - y) x, or with implicit_penalty
+    w := (w - eta c (sigmoid(z) - y) x) / (1 + eta alpha)."""
+    z = x @ w + b
+    loss = ci * (log1pexp(z) - yi * z)
+    g = eta_t * ci * (sigmoid(np.array(z)) - yi)
+    if implicit_penalty:
+        w = (w - g * x) / (1.0 + eta_t * alpha)
+    else:
+        w = max(0.0, 1.0 - eta_t * alpha) * w - g * x
+    return w, b - g if fit_intercept else b, loss
+
+
 def sgd_epoch_in_order_l1(
     X,
     y,
@@ -152,14 +166,9 @@ def sgd_epoch_in_order_l1(
     q = np.zeros_like(w) if q is None else np.array(q, dtype=np.float64)
     avg_w, avg_b, n_avg, loss = np.zeros_like(w), 0.0, 0, 0.0
     for t, (x, yi, ci) in enumerate(zip(X, y, c, strict=True), start=1):
-        z = x @ w + b
-        loss += ci * (log1pexp(z) - yi * z)
-        g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
-        if implicit_penalty:
-            w = (w - g * x) / (1.0 + eta(t) * alpha)
-        else:
-            w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
-        b = b - g if fit_intercept else b
+        w, b, sample_loss = _sgd_sample(x, yi, ci, w, b, eta(t), alpha, fit_intercept,
+                                        implicit_penalty)  # fmt: skip
+        loss += sample_loss
         u += eta(t) * alpha_l1
         w, q = cumulative_l1(w, q, u)
         if average_from is not None and t > average_from:
@@ -243,14 +252,9 @@ def sgd_epoch_csr(
     for t, i in enumerate(rows, start=1):
         x, yi, ci = dense[i], y[i], c[i]
         columns = np.unique(X.indices[X.indptr[i] : X.indptr[i + 1]])
-        z = x @ w + b
-        loss += ci * (log1pexp(z) - yi * z)
-        g = eta(t) * ci * (sigmoid(np.array(z)) - yi)
-        if implicit_penalty:
-            w = (w - g * x) / (1.0 + eta(t) * alpha)
-        else:
-            w = max(0.0, 1.0 - eta(t) * alpha) * w - g * x
-        b = b - g if fit_intercept else b
+        w, b, sample_loss = _sgd_sample(x, yi, ci, w, b, eta(t), alpha, fit_intercept,
+                                        implicit_penalty)  # fmt: skip
+        loss += sample_loss
         u += eta(t) * alpha_l1
         if alpha_l1 > 0:
             w[columns], q[columns] = cumulative_l1(w[columns], q[columns], u)

@@ -115,6 +115,20 @@ def _loss_residual(y, z):
     return loss_and_residual(y, z)
 
 
+@njit(inline="always")
+def sample_step(y_i, c_i, z, eta, alpha, implicit_penalty):
+    """One sample's (loss, g, keep, g_w): its log-loss at score z, g = eta c (dl/dz) (the
+    intercept's step), and the update w' = keep w - g_w x of the module docstring (with the
+    implicit penalty keep = 1 / (1 + eta alpha) and g_w = keep g, else SGDClassifier's
+    keep = max(0, 1 - eta alpha) and g_w = g)."""
+    loss, residual = _loss_residual(y_i, z)
+    g = eta * c_i * residual
+    if implicit_penalty:  # w' = (w - g x) / (1 + eta alpha) = keep w - (keep g) x
+        keep = 1.0 / (1.0 + eta * alpha)
+        return loss, g, keep, keep * g
+    return loss, g, max(0.0, 1.0 - eta * alpha), g
+
+
 @njit(fastmath=FASTMATH, error_model="numpy")
 def _dot(v, x):
     acc = 0.0
@@ -290,15 +304,8 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
         w_dot_next *= scale
         t += step_t
         eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
-        loss, residual = _loss_residual(y[i], z)
+        loss, g, keep, g_w = sample_step(y[i], c[i], z, eta, alpha, implicit_penalty)
         loss_sum += c[i] * loss
-        g = eta * c[i] * residual
-        if implicit_penalty:  # w' = (w - g x) / (1 + eta alpha) = keep w - (keep g) x
-            keep = 1.0 / (1.0 + eta * alpha)
-            g_w = keep * g
-        else:
-            keep = max(0.0, 1.0 - eta * alpha)
-            g_w = g
         if hogwild:
             for j in range(d):
                 v[j] = keep * v[j] - g_w * x[j]

@@ -41,12 +41,12 @@ from .sgd import (
     MIN_SCALE,
     N_AVERAGED,
     SCALE,
-    _loss_residual,
     _visit,
     check_l1_state,
     epoch_groups,
     l1_strength,
     learning_rate,
+    sample_step,
     truncate,
 )
 
@@ -98,15 +98,8 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
             z = scale * _row_dot(data, indices, lo, hi, v) + b
             t += 1.0
             eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
-            loss, residual = _loss_residual(y[i], z)
+            loss, g, keep, g_w = sample_step(y[i], c[i], z, eta, alpha, implicit_penalty)
             loss_sum += c[i] * loss
-            g = eta * c[i] * residual
-            if implicit_penalty:  # w' = (w - g x) / (1 + eta alpha) = keep w - (keep g) x
-                keep = 1.0 / (1.0 + eta * alpha)
-                g_w = keep * g
-            else:
-                keep = max(0.0, 1.0 - eta * alpha)
-                g_w = g
             scale *= keep
             if scale < MIN_SCALE:  # fold the scalar into v (and U + beta v into U) first
                 for j in range(d):
