@@ -166,7 +166,7 @@ class LogisticRegressionCV(LogisticRegression):
         with thread_limit(self.n_jobs) as n_threads:
             X = V.as_design_matrix(X)
             for l1_ratio in l1_ratios:
-                _check_sparse_support(X, self._path_solver(X, 3, l1_ratio), l1_ratio)
+                _check_sparse_support(X, l1_ratio)
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])

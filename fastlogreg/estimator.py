@@ -57,17 +57,12 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
 
 
-def _check_sparse_support(X, solver, l1_ratio):
-    """Sparse X reaches the solvers that have a sparse path; the others say so before any
-    state changes, with scikit-learn's TypeError for unsupported sparse input (issue 10 is
-    adding them)."""
+def _check_sparse_support(X, l1_ratio):
+    """Sparse X reaches every solver with the L2 penalty; L1 and the elastic net on sparse X
+    are not built yet (issue 10), which is said before any state changes, with
+    scikit-learn's TypeError for unsupported sparse input."""
     if not sp.issparse(X):
         return
-    if solver == "sgd":
-        raise TypeError(
-            "solver='sgd' (and partial_fit) does not take sparse X yet; use solver='auto', "
-            "'newton', 'lbfgs' or 'gd' on sparse input"
-        )
     if l1_ratio > 0:
         raise TypeError(
             f"l1_ratio={l1_ratio} (L1 or elastic net) does not take sparse X yet; use "
@@ -217,8 +212,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
-        # sparse X: every solver but 'sgd', L2 only (so far)
-        tags.input_tags.sparse = self.solver != "sgd" and _is_zero(self.l1_ratio)
+        # sparse X: every solver, L2 only (so far)
+        tags.input_tags.sparse = _is_zero(self.l1_ratio)
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -236,7 +231,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
             solver = self._pick_solver(X, classes)
-            _check_sparse_support(X, solver, self.l1_ratio)
+            _check_sparse_support(X, self.l1_ratio)
             objective = self._objective(X, codes, s, classes, n_threads)
             if solver == "sgd":
                 progress = SGDProgress.start(theta0)
@@ -266,7 +261,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         fitted = hasattr(self, "coef_")
         with thread_limit(self.n_jobs) as n_threads:
             X = V.as_design_matrix(X, check_finite=False)
-            _check_sparse_support(X, "sgd", self.l1_ratio)
+            _check_sparse_support(X, self.l1_ratio)
             if fitted and X.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but LogisticRegression is expecting "

@@ -178,6 +178,47 @@ def sgd_epoch_in_order_l1(
     return w, b, avg_w, avg_b, loss, u, q
 
 
+def _multinomial_sgd_sample(x, yi, ci, W, b, eta_t, alpha, fit_intercept, implicit_penalty):
+    """One sample of the multinomial SGD twins: (W, b, its weighted loss) after z = W x + b,
+    r = c (softmax(z) - onehot(y)), W := max(0, 1 - eta alpha) W - eta r x^T (or with
+    implicit_penalty (W - eta r x^T) / (1 + eta alpha)) and b := b - eta r."""
+    z = W @ x + b
+    top = z.max()
+    loss = ci * (top + np.log(np.exp(z - top).sum()) - z[int(yi)])
+    r = softmax(z[None, :])[0]
+    r[int(yi)] -= 1.0
+    g = eta_t * ci * r
+    if implicit_penalty:
+        W = (W - np.outer(g, x)) / (1.0 + eta_t * alpha)
+    else:
+        W = max(0.0, 1.0 - eta_t * alpha) * W - np.outer(g, x)
+    return W, b - g if fit_intercept else b, loss
+
+
+def multinomial_sgd_epoch_csr(
+    X,
+    y,
+    c,
+    W,
+    b,
+    eta,
+    alpha,
+    alpha_l1=0.0,
+    fit_intercept=True,
+    average_from=None,
+    implicit_penalty=False,
+    order=None,
+):
+    """Twin of kernels.sgd_sparse.sgd_multinomial_epoch: sgd_epoch_csr's epoch with each
+    sample as in multinomial_sgd_epoch_in_order (W (K, d), b (K,)). Returns (W, b, averaged W,
+    averaged b, summed weighted loss, u, q)."""
+    W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
+    return _csr_epoch(
+        _multinomial_sgd_sample, X, y, c, W, b, eta, alpha, alpha_l1, fit_intercept,
+        average_from, implicit_penalty, 0.0, None, order,
+    )  # fmt: skip
+
+
 def multinomial_sgd_epoch_in_order(
     X,
     y,
@@ -202,17 +243,10 @@ def multinomial_sgd_epoch_in_order(
     q, u = np.zeros_like(W), 0.0
     avg_W, avg_b, n_avg, loss = np.zeros_like(W), np.zeros_like(b), 0, 0.0
     for t, (x, yi, ci) in enumerate(zip(X, y, c, strict=True), start=1):
-        z = W @ x + b
-        top = z.max()
-        loss += ci * (top + np.log(np.exp(z - top).sum()) - z[int(yi)])
-        r = softmax(z[None, :])[0]
-        r[int(yi)] -= 1.0
-        g = eta(t) * ci * r
-        if implicit_penalty:
-            W = (W - np.outer(g, x)) / (1.0 + eta(t) * alpha)
-        else:
-            W = max(0.0, 1.0 - eta(t) * alpha) * W - np.outer(g, x)
-        b = b - g if fit_intercept else b
+        W, b, sample_loss = _multinomial_sgd_sample(
+            x, yi, ci, W, b, eta(t), alpha, fit_intercept, implicit_penalty
+        )
+        loss += sample_loss
         if alpha_l1 > 0:
             u += eta(t) * alpha_l1
             W, q = cumulative_l1(W, q, u)
@@ -244,24 +278,37 @@ def sgd_epoch_csr(
     the row stores (explicit zeros included), and at the end of the epoch every coefficient
     takes it. X is scipy.sparse CSR; w in plain coefficients (no scale). Returns (w, b,
     averaged w, averaged b, summed weighted loss, u, q)."""
-    dense = X.astype(np.float64).toarray()  # duplicates summed
     w, b = np.array(w, dtype=np.float64), float(b)
-    q = np.zeros_like(w) if q is None else np.array(q, dtype=np.float64)
-    total, avg_b, n_avg, loss = np.zeros_like(w), 0.0, 0, 0.0
+    return _csr_epoch(
+        _sgd_sample, X, y, c, w, b, eta, alpha, alpha_l1, fit_intercept, average_from,
+        implicit_penalty, u, q, order,
+    )  # fmt: skip
+
+
+def _csr_epoch(
+    sample, X, y, c, W, b, eta, alpha, alpha_l1, fit_intercept, average_from,
+    implicit_penalty, u, q, order,
+):  # fmt: skip
+    """The CSR SGD twins' epoch: each sample by sample(x, y, c, W, b, eta_t, alpha,
+    fit_intercept, implicit_penalty) -> (W, b, loss), then the cumulative L1 step on the
+    columns the row stores (W's last axis), the average, and at the end the L1 step on every
+    coefficient."""
+    dense = X.astype(np.float64).toarray()  # duplicates summed
+    q = np.zeros_like(W) if q is None else np.array(q, dtype=np.float64)
+    total, avg_b, n_avg, loss = np.zeros_like(W), np.zeros_like(b), 0, 0.0
     rows = range(X.shape[0]) if order is None else order
     for t, i in enumerate(rows, start=1):
-        x, yi, ci = dense[i], y[i], c[i]
         columns = np.unique(X.indices[X.indptr[i] : X.indptr[i + 1]])
-        w, b, sample_loss = _sgd_sample(x, yi, ci, w, b, eta(t), alpha, fit_intercept,
-                                        implicit_penalty)  # fmt: skip
+        W, b, sample_loss = sample(dense[i], y[i], c[i], W, b, eta(t), alpha, fit_intercept,
+                                   implicit_penalty)  # fmt: skip
         loss += sample_loss
         u += eta(t) * alpha_l1
         if alpha_l1 > 0:
-            w[columns], q[columns] = cumulative_l1(w[columns], q[columns], u)
+            W[..., columns], q[..., columns] = cumulative_l1(W[..., columns], q[..., columns], u)
         if average_from is not None and t > average_from:
             n_avg += 1
-            total += w
+            total += W
             avg_b += (b - avg_b) / n_avg
     if alpha_l1 > 0:
-        w, q = cumulative_l1(w, q, u)
-    return w, b, total / max(n_avg, 1), avg_b, loss, u, q
+        W, q = cumulative_l1(W, q, u)
+    return W, b, total / max(n_avg, 1), avg_b, loss, u, q

@@ -11,7 +11,7 @@ import pytest
 from conftest import awkward_csr
 
 from fastlogreg.kernels import sgd as K
-from fastlogreg.kernels.sgd_sparse import sgd_epoch
+from fastlogreg.kernels.sgd_sparse import epoch_order, sgd_epoch, sgd_multinomial_epoch
 
 SETTINGS = {
     # name: (schedule, eta0, alpha, alpha_l1, implicit, average_from, fit_intercept, weights)
@@ -31,13 +31,9 @@ def _eta(schedule, eta0, alpha, power_t=0.5):
     return lambda t: eta0
 
 
-def _run(X, y, c, setting, w0, b0, shuffle, seed=7):
+def _params_and_order(X, setting, shuffle, seed):
+    """The kernels' params vector for a setting, and a block order (shuffled or in order)."""
     schedule, eta0, alpha, alpha_l1, implicit, average_from, fit_intercept, _ = setting
-    d = X.shape[1]
-    v = np.array(w0, dtype=np.float64)
-    state = np.zeros(K.L1_STATE_SIZE + d)
-    state[K.SCALE], state[K.INTERCEPT] = 1.0, b0
-    avg = np.zeros(d)
     avg_start = np.inf if average_from is None else float(average_from)
     params = np.array(
         [schedule, eta0, alpha, 0.5, 0.0, avg_start, float(fit_intercept), float(implicit),
@@ -45,50 +41,83 @@ def _run(X, y, c, setting, w0, b0, shuffle, seed=7):
     )  # fmt: skip
     n_blocks = (X.shape[0] + K.BLOCK_ROWS - 1) // K.BLOCK_ROWS
     order = np.random.default_rng(seed).permutation(n_blocks) if shuffle else np.arange(n_blocks)
+    return params, order
+
+
+def _run(X, y, c, setting, w0, b0, shuffle, seed=7):
+    d = X.shape[1]
+    v = np.array(w0, dtype=np.float64)
+    state = np.zeros(K.L1_STATE_SIZE + d)
+    state[K.SCALE], state[K.INTERCEPT] = 1.0, b0
+    avg = np.zeros(d)
+    params, order = _params_and_order(X, setting, shuffle, seed)
     loss = sgd_epoch(X.data, X.indices, X.indptr, y, c, order, shuffle, seed, v, state, avg,
                      params)  # fmt: skip
     return loss, state[K.SCALE] * v, state, avg, order
 
 
 def _visiting_order(X, order, seed):
-    """The rows in the order sgd_epoch visits them (its own group and shuffle functions)."""
-    n = X.shape[0]
-    group_blocks, n_groups = K.epoch_groups(order.shape[0], max(1, X.indptr[n] // n), 12)
-    rows, visited = np.empty(group_blocks * K.BLOCK_ROWS, dtype=np.int64), []
-    for group in range(n_groups):
-        first = group * group_blocks
-        count = min(group_blocks, order.shape[0] - first)
-        m = K._visit(order, first, count, n, rows, True, seed + group)
-        visited.extend(rows[:m])
+    """The rows in the order the epochs visit them (their own order function; it is checked
+    to be a permutation of the rows below)."""
+    visited = epoch_order(order, X.indptr, True, seed)
+    np.testing.assert_array_equal(np.sort(visited), np.arange(X.shape[0]))
     return visited
+
+
+def _run_multinomial(X, y, c, setting, W0, b0, shuffle, seed=7):
+    alpha_l1 = setting[3]
+    n_classes, d = W0.shape
+    V_t = np.ascontiguousarray(W0.T)
+    b = np.array(b0, dtype=np.float64)
+    state = np.zeros(K.L1_STATE_SIZE)
+    state[K.SCALE] = 1.0
+    avg_t, avg_b = np.zeros((d, n_classes)), np.zeros(n_classes)
+    q_t = np.zeros((d, n_classes)) if alpha_l1 > 0 else np.zeros((0, n_classes))
+    params, order = _params_and_order(X, setting, shuffle, seed)
+    loss = sgd_multinomial_epoch(
+        X.data, X.indices, X.indptr, y, c, order, shuffle, seed, V_t, b, state, avg_t, avg_b,
+        q_t, params,
+    )  # fmt: skip
+    return loss, state[K.SCALE] * V_t.T, b, state, avg_t.T, avg_b, q_t.T, order
 
 
 @pytest.mark.parametrize(("name", "dtype", "index_dtype"), CASES)
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_sparse_sgd_epoch_matches_twin(name, dtype, index_dtype, shuffle):
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparse_sgd_epochs_match_twins(name, dtype, index_dtype, shuffle, n_classes):
+    """sgd_epoch (2 classes) and sgd_multinomial_epoch (3) against their twins."""
     setting = SETTINGS[name]
     X = awkward_csr(dtype, index_dtype, n=301, d=40, seed=2)
     rng = np.random.default_rng(3)
-    y = (rng.random(X.shape[0]) < 0.4).astype(np.float64)
+    y = rng.integers(0, n_classes, X.shape[0]).astype(np.float64)
     c = rng.uniform(0, 2, X.shape[0]) if setting[7] else np.ones(X.shape[0])
-    w0, b0 = 0.1 * rng.standard_normal(X.shape[1]), 0.2  # a warm start
-    loss, w, state, avg, order = _run(X, y, c, setting, w0, b0, shuffle)
     schedule, eta0, alpha, alpha_l1, implicit, average_from, fit_intercept, _ = setting
-    ref = naive.sgd_epoch_csr(
-        X, y, c, w0, b0, _eta(schedule, eta0, alpha), alpha, alpha_l1, fit_intercept,
-        average_from, implicit, order=_visiting_order(X, order, 7) if shuffle else None,
-    )  # fmt: skip
-    ref_w, ref_b, ref_avg, ref_avg_b, ref_loss, ref_u, ref_q = ref
-    np.testing.assert_allclose(w, ref_w, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(state[K.INTERCEPT], ref_b, rtol=1e-9, atol=1e-12)
+    options = (_eta(schedule, eta0, alpha), alpha, alpha_l1, fit_intercept, average_from, implicit)
+    if n_classes == 2:
+        w0, b0 = 0.1 * rng.standard_normal(X.shape[1]), 0.2  # a warm start
+        loss, W, state, avg, order = _run(X, y, c, setting, w0, b0, shuffle)
+        b, avg_b, q = state[K.INTERCEPT], state[K.AVG_INTERCEPT], state[K.L1_STATE_SIZE :]
+        twin = naive.sgd_epoch_csr
+        assert state[K.COUNT] == X.shape[0]
+    else:
+        w0, b0 = 0.1 * rng.standard_normal((3, X.shape[1])), np.array([0.2, -0.1, 0.0])
+        loss, W, b, state, avg, avg_b, q, order = _run_multinomial(X, y, c, setting, w0, b0,
+                                                                   shuffle)  # fmt: skip
+        twin = naive.multinomial_sgd_epoch_csr
+    visited = _visiting_order(X, order, 7) if shuffle else None
+    ref_W, ref_b, ref_avg, ref_avg_b, ref_loss, ref_u, ref_q = twin(
+        X, y, c, w0, b0, *options, order=visited
+    )
+    np.testing.assert_allclose(W, ref_W, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, ref_b, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-10)
-    assert state[K.COUNT] == X.shape[0]
     if average_from is not None:
         np.testing.assert_allclose(avg, ref_avg, rtol=1e-8, atol=1e-11)
-        np.testing.assert_allclose(state[K.AVG_INTERCEPT], ref_avg_b, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(avg_b, ref_avg_b, rtol=1e-9, atol=1e-12)
     if alpha_l1 > 0:
         np.testing.assert_allclose(state[K.CUM_PENALTY], ref_u, rtol=1e-12)
-        np.testing.assert_allclose(state[K.L1_STATE_SIZE :], ref_q, rtol=1e-9, atol=1e-12)
-        assert np.any(w == 0.0)  # exact zeros
+        np.testing.assert_allclose(q, ref_q.ravel() if n_classes == 2 else ref_q, rtol=1e-9,
+                                   atol=1e-12)  # fmt: skip
+        assert np.any(W == 0.0)  # exact zeros
     if name.startswith("fold"):
         assert state[K.SCALE] > K.MIN_SCALE  # the scale was folded into v, not underflowed

@@ -91,6 +91,40 @@ def test_sparse_fit_reaches_the_dense_and_sklearn_optimum(
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "params",
+    [{"learning_rate": "auto"}, {"learning_rate": "optimal", "average": False, "C": 0.05}],
+    ids=["auto", "optimal"],
+)
+def test_sgd_on_sparse_equals_sgd_on_dense(n_classes, params):
+    """Rows in order (shuffle=False), one thread: the CSR epochs (scalar shrinkage, lazy
+    averaging) take the dense epochs' steps, to rounding."""
+    X, y = _problem(n_classes, np.float64, seed=5)
+    _, _, s = weights_variant("sample_weight", y)
+    model = dict(solver="sgd", shuffle=False, max_iter=5, tol=None, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs: not the optimum
+        sparse_model = LogisticRegression(**model).fit(X, y, sample_weight=s)
+        dense_model = LogisticRegression(**model).fit(X.toarray(), y, sample_weight=s)
+    np.testing.assert_allclose(sparse_model.coef_, dense_model.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sparse_model.intercept_, dense_model.intercept_, rtol=1e-9)
+    np.testing.assert_allclose(sparse_model.loss_history_, dense_model.loss_history_, rtol=1e-9)
+
+
+def test_sgd_on_sparse_nears_the_optimum_and_partial_fit_streams():
+    X, y = _problem(2, np.float64, seed=6)
+    best = _sklearn_optimum(X, y, None, None, 1.0, True, np.ones(len(y)))
+    model = LogisticRegression(
+        solver="sgd", learning_rate="optimal", max_iter=300, tol=None, random_state=0
+    ).fit(X, y)  # no ConvergenceWarning: the end check finds it near the optimum
+    assert _objective(model, X, y, np.ones(len(y)), 1.0) <= best * (1 + 1e-4)
+    streamed = LogisticRegression(solver="sgd", random_state=0)
+    for start in range(0, X.shape[0], 100):
+        streamed.partial_fit(X[start : start + 100], y[start : start + 100], classes=[0, 1])
+    assert streamed.coef_.shape == (1, X.shape[1]) and np.isfinite(streamed.coef_).all()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
 def test_predictions_on_sparse_equal_dense(n_classes):
     X, y = _problem(n_classes, np.float64, seed=1)
     model = LogisticRegression(C=2.0).fit(X, y)
@@ -129,8 +163,10 @@ def test_every_sparse_format_fits_as_csr(fmt):
 def test_the_callers_sparse_matrix_is_never_changed():
     X, y = _problem(3, np.float32, seed=3)
     before = [a.copy() for a in (X.data, X.indices, X.indptr)]
-    for solver in ("newton", "lbfgs", "gd"):
-        model = LogisticRegression(solver=solver, max_iter=300, tol=1e-3).fit(X, y)
+    for solver in ("newton", "lbfgs", "gd", "sgd"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LogisticRegression(solver=solver, max_iter=300, tol=1e-3).fit(X, y)
         model.predict_proba(X)
     for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -158,8 +194,8 @@ def test_a_matrix_whose_dense_form_needs_terabytes_fits():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"solver": "sgd"}, r"solver='sgd'.*sparse"),
         ({"l1_ratio": 0.5}, r"l1_ratio=0.5.*sparse"),
+        ({"l1_ratio": 1.0, "solver": "sgd"}, r"l1_ratio=1.0.*sparse"),
     ],
 )
 def test_sparse_paths_not_built_yet_say_so_before_any_state_changes(params, match):

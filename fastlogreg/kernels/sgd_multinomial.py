@@ -57,6 +57,17 @@ from .sgd import (
 )
 
 
+@njit(inline="always")
+def shrinkage(eta, alpha, implicit_penalty):
+    """(keep, data_keep): W' = keep W - data_keep eta r x^T. The implicit penalty's proximal
+    step W' = (W - eta r x^T) / (1 + eta alpha) scales both; SGDClassifier's update shrinks W
+    by max(0, 1 - eta alpha) only."""
+    if implicit_penalty:
+        keep = 1.0 / (1.0 + eta * alpha)
+        return keep, keep
+    return max(0.0, 1.0 - eta * alpha), 1.0
+
+
 @njit(fastmath=FASTMATH, error_model="numpy")
 def _scores(V, b, scale, x, z):
     """z[k] = scale * V_k . x + b_k."""
@@ -103,12 +114,7 @@ def _sgd_group(
         eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
         # z <- c_i (softmax(z) - onehot(y_i)), the loss c_i l_i returned (shifted log-sum-exp)
         loss_sum += _softmax_residual(y[i : i + 1], c[i : i + 1], Z)
-        if implicit_penalty:  # W' = (W - eta r x^T) / (1 + eta alpha)
-            keep = 1.0 / (1.0 + eta * alpha)
-            data_keep = keep
-        else:
-            keep = max(0.0, 1.0 - eta * alpha)
-            data_keep = 1.0
+        keep, data_keep = shrinkage(eta, alpha, implicit_penalty)
         if hogwild:
             shrink = keep
         else:

@@ -1,4 +1,5 @@
-"""One epoch of per-sample stochastic gradient descent on CSR X (the binomial datafit): the
+"""One epoch of per-sample stochastic gradient descent on CSR X: sgd_epoch (the binomial
+datafit, kernels/sgd.py's update) and sgd_multinomial_epoch (kernels/sgd_multinomial.py's), the
 update of kernels/sgd.py (same schedules, weights, implicit penalty, cumulative L1 penalty and
 averaging, same state layout), with every step costing O(non-zeros of the row) instead of O(d):
 
@@ -31,9 +32,9 @@ import numpy as np
 from numba import njit
 
 from .._config import CACHE, FASTMATH
+from .multinomial import _softmax_residual
 from .sgd import (
     AVG_INTERCEPT,
-    BLOCK_ROWS,
     COUNT,
     CUM_PENALTY,
     INTERCEPT,
@@ -49,8 +50,26 @@ from .sgd import (
     sample_step,
     truncate,
 )
+from .sgd_multinomial import shrinkage
 
 ANCHOR_RATIO = 1e4
+
+
+@njit(cache=CACHE)
+def epoch_order(block_order, indptr, shuffle, seed):
+    """The rows of an epoch in the order kernels/sgd.py visits them (blocks of BLOCK_ROWS rows
+    in block_order, groups of them shuffled within from seed + group when shuffling), int64
+    (n,); groups sized as for dense rows of the mean row's non-zeros (12 bytes each)."""
+    n = indptr.shape[0] - 1
+    n_blocks = block_order.shape[0]
+    group_blocks, n_groups = epoch_groups(n_blocks, max(1, indptr[n] // max(1, n)), 12)
+    order = np.empty(n, dtype=np.int64)
+    m = 0
+    for group in range(n_groups):
+        first = group * group_blocks
+        m += _visit(block_order, first, min(group_blocks, n_blocks - first), n, order[m:],
+                    shuffle, seed + group)  # fmt: skip
+    return order
 
 
 @njit(inline="always")
@@ -68,7 +87,6 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
     weighted loss (each sample's loss before its update). The arguments are kernels/sgd.py
     sgd_epoch's (block_order over ceil(n / BLOCK_ROWS) blocks, v and avg of length d, state
     and params in its layouts), without n_threads: one thread."""
-    n = indptr.shape[0] - 1
     d = v.shape[0]
     schedule = np.int64(params[0])
     eta0, alpha, power_t, t0, avg_start = params[1], params[2], params[3], params[4], params[5]
@@ -83,56 +101,47 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
     for j in range(d):  # avg becomes U = S, the sum of the averaged iterates (beta = 0)
         avg[j] *= n_averaged
     beta = 0.0
-    n_blocks = block_order.shape[0]
-    # group sizes as for dense rows of the mean row's non-zeros (12 bytes each)
-    group_blocks, n_groups = epoch_groups(n_blocks, max(1, indptr[n] // max(1, n)), 12)
-    rows = np.empty(group_blocks * BLOCK_ROWS, dtype=np.int64)
     loss_sum = 0.0
-    for group in range(n_groups):
-        first = group * group_blocks
-        m = _visit(block_order, first, min(group_blocks, n_blocks - first), n, rows, shuffle,
-                   seed + group)  # fmt: skip
-        for k in range(m):
-            i = rows[k]
-            lo, hi = indptr[i], indptr[i + 1]
-            z = scale * _row_dot(data, indices, lo, hi, v) + b
-            t += 1.0
-            eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
-            loss, g, keep, g_w = sample_step(y[i], c[i], z, eta, alpha, implicit_penalty)
-            loss_sum += c[i] * loss
-            scale *= keep
-            if scale < MIN_SCALE:  # fold the scalar into v (and U + beta v into U) first
-                for j in range(d):
-                    avg[j] += beta * v[j]
-                    v[j] *= scale
-                beta = 0.0
-                scale = 1.0
-            f = g_w / scale
+    for i in epoch_order(block_order, indptr, shuffle, seed):
+        lo, hi = indptr[i], indptr[i + 1]
+        z = scale * _row_dot(data, indices, lo, hi, v) + b
+        t += 1.0
+        eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
+        loss, g, keep, g_w = sample_step(y[i], c[i], z, eta, alpha, implicit_penalty)
+        loss_sum += c[i] * loss
+        scale *= keep
+        if scale < MIN_SCALE:  # fold the scalar into v (and U + beta v into U) first
+            for j in range(d):
+                avg[j] += beta * v[j]
+                v[j] *= scale
+            beta = 0.0
+            scale = 1.0
+        f = g_w / scale
+        for p in range(lo, hi):
+            j = np.uint64(indices[p])
+            change = -f * data[p]
+            v[j] += change
+            avg[j] -= beta * change
+        if fit_intercept:
+            b -= g
+        if alpha_l1 > 0.0:
+            u += eta * alpha_l1
+            inv_scale = 1.0 / scale
             for p in range(lo, hi):
                 j = np.uint64(indices[p])
-                change = -f * data[p]
-                v[j] += change
-                avg[j] -= beta * change
-            if fit_intercept:
-                b -= g
-            if alpha_l1 > 0.0:
-                u += eta * alpha_l1
-                inv_scale = 1.0 / scale
-                for p in range(lo, hi):
-                    j = np.uint64(indices[p])
-                    old = v[j]
-                    new = truncate(old, u, q[j], inv_scale)
-                    q[j] += scale * (new - old)
-                    v[j] = new
-                    avg[j] -= beta * (new - old)
-            if t > avg_start:
-                n_averaged += 1.0
-                beta += scale  # S += scale_t v_t
-                avg_b += (b - avg_b) / n_averaged
-                if beta > ANCHOR_RATIO * n_averaged * scale:  # U and beta v would cancel
-                    for j in range(d):
-                        avg[j] += beta * v[j]
-                    beta = 0.0
+                old = v[j]
+                new = truncate(old, u, q[j], inv_scale)
+                q[j] += scale * (new - old)
+                v[j] = new
+                avg[j] -= beta * (new - old)
+        if t > avg_start:
+            n_averaged += 1.0
+            beta += scale  # S += scale_t v_t
+            avg_b += (b - avg_b) / n_averaged
+            if beta > ANCHOR_RATIO * n_averaged * scale:  # U and beta v would cancel
+                for j in range(d):
+                    avg[j] += beta * v[j]
+                beta = 0.0
     for j in range(d):  # back to the average: (U + beta v) / N
         avg[j] = (avg[j] + beta * v[j]) / n_averaged if n_averaged > 0.0 else 0.0
     if alpha_l1 > 0.0:  # every coefficient takes the penalty it missed
@@ -145,4 +154,110 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
         state[CUM_PENALTY] = u
     state[SCALE], state[INTERCEPT], state[COUNT] = scale, b, t
     state[N_AVERAGED], state[AVG_INTERCEPT] = n_averaged, avg_b
+    return loss_sum
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+def sgd_multinomial_epoch(
+    data, indices, indptr, y, c, block_order, shuffle, seed, V_t, b, state, avg_t, avg_b, q_t,
+    params,
+):  # fmt: skip
+    """One epoch of multinomial SGD (kernels/sgd_multinomial.py's update: the shifted softmax
+    residual of kernels/multinomial.py, the step of every class, the cumulative L1 step and
+    the average) over CSR X, with this module's scalar L2 shrinkage, lazy L1 and lazy
+    averaging; updates V_t, b, state, avg_t, avg_b and q_t in place and returns the epoch's
+    summed weighted loss (each sample's before its update).
+
+    W is laid out transposed, as the sparse multinomial passes take it: V_t (d, K) float64
+    C-contiguous with W^T = state[SCALE] * V_t, so a row's K weights of one feature are
+    adjacent; avg_t (d, K) the averaged W^T; q_t (d, K) the L1 penalty each coefficient
+    received (an empty (0, K) array without L1; u in state[CUM_PENALTY]); b and avg_b (K,).
+    y holds class codes 0 .. K-1 as floats; the other arguments as sgd_epoch's."""
+    d, K = V_t.shape
+    schedule = np.int64(params[0])
+    eta0, alpha, power_t, t0, avg_start = params[1], params[2], params[3], params[4], params[5]
+    fit_intercept = params[6] != 0.0
+    implicit_penalty = params[7] != 0.0
+    alpha_l1 = l1_strength(params)
+    if alpha_l1 > 0.0 and q_t.shape[0] != d:
+        raise ValueError("an L1 strength needs q_t of shape (d, K)")
+    u = state[CUM_PENALTY] if alpha_l1 > 0.0 else 0.0
+    scale, t, n_averaged = state[SCALE], state[COUNT], state[N_AVERAGED]
+    for j in range(d):  # avg_t becomes U = S, the sum of the averaged iterates (beta = 0)
+        for k in range(K):
+            avg_t[j, k] *= n_averaged
+    beta = 0.0
+    Z = np.empty((1, K))
+    z = Z[0]
+    f = np.empty(K)
+    loss_sum = 0.0
+    for i in epoch_order(block_order, indptr, shuffle, seed):
+        lo, hi = indptr[i], indptr[i + 1]
+        for k in range(K):
+            z[k] = 0.0
+        for p in range(lo, hi):
+            j = np.uint64(indices[p])
+            for k in range(K):
+                z[k] += data[p] * V_t[j, k]
+        for k in range(K):
+            z[k] = scale * z[k] + b[k]
+        t += 1.0
+        eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
+        # z <- c_i (softmax(z) - onehot(y_i)), the loss c_i l_i returned
+        loss_sum += _softmax_residual(y[i : i + 1], c[i : i + 1], Z)
+        keep, data_keep = shrinkage(eta, alpha, implicit_penalty)
+        scale *= keep
+        if scale < MIN_SCALE:  # fold the scalar into V_t (and U + beta V_t into U) first
+            for j in range(d):
+                for k in range(K):
+                    avg_t[j, k] += beta * V_t[j, k]
+                    V_t[j, k] *= scale
+            beta = 0.0
+            scale = 1.0
+        for k in range(K):
+            g = eta * z[k]
+            if fit_intercept:
+                b[k] -= g
+            f[k] = data_keep * g / scale
+        for p in range(lo, hi):
+            j = np.uint64(indices[p])
+            for k in range(K):
+                change = -f[k] * data[p]
+                V_t[j, k] += change
+                avg_t[j, k] -= beta * change
+        if alpha_l1 > 0.0:
+            u += eta * alpha_l1
+            inv_scale = 1.0 / scale
+            for p in range(lo, hi):
+                j = np.uint64(indices[p])
+                for k in range(K):
+                    old = V_t[j, k]
+                    new = truncate(old, u, q_t[j, k], inv_scale)
+                    q_t[j, k] += scale * (new - old)
+                    V_t[j, k] = new
+                    avg_t[j, k] -= beta * (new - old)
+        if t > avg_start:
+            n_averaged += 1.0
+            beta += scale
+            for k in range(K):
+                avg_b[k] += (b[k] - avg_b[k]) / n_averaged
+            if beta > ANCHOR_RATIO * n_averaged * scale:
+                for j in range(d):
+                    for k in range(K):
+                        avg_t[j, k] += beta * V_t[j, k]
+                beta = 0.0
+    for j in range(d):
+        for k in range(K):
+            total = avg_t[j, k] + beta * V_t[j, k]
+            avg_t[j, k] = total / n_averaged if n_averaged > 0.0 else 0.0
+    if alpha_l1 > 0.0:
+        inv_scale = 1.0 / scale
+        for j in range(d):
+            for k in range(K):
+                old = V_t[j, k]
+                new = truncate(old, u, q_t[j, k], inv_scale)
+                q_t[j, k] += scale * (new - old)
+                V_t[j, k] = new
+        state[CUM_PENALTY] = u
+    state[SCALE], state[COUNT], state[N_AVERAGED] = scale, t, n_averaged
     return loss_sum

@@ -57,9 +57,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _validation as V
 from ..exceptions import DivergenceError
 from ..kernels import sgd as K
+from ..kernels import sgd_sparse
 from ..kernels.sgd_multinomial import sgd_multinomial_epoch
 from ._stopping import max_abs, newton_decrease, subdifferential_distance
 from .gd import SolverResult
@@ -130,9 +130,12 @@ class SGDProgress:
             W, b = self.coefficients(), self.b
         return np.column_stack([W, b]).ravel()
 
-    def run_epoch(self, X, y, c, order, shuffle, seed, params, n_threads):
-        """One epoch of the kernel for the layout (binomial for one output, else multinomial);
-        returns its summed weighted loss."""
+    def run_epoch(self, data, y, c, order, shuffle, seed, params, n_threads):
+        """One epoch of the kernel for the data kind and the layout (binomial for one output,
+        else multinomial); returns its summed weighted loss. CSR X runs on one thread."""
+        if data.is_sparse:
+            return self._run_sparse_epoch(data, y, c, order, shuffle, seed, params)
+        X = data.X
         if self.v.shape[0] > 1:
             return sgd_multinomial_epoch(
                 X, y, c, order, shuffle, seed, self.v, self.b, self.state, self.avg, self.avg_b,
@@ -144,6 +147,30 @@ class SGDProgress:
             X, y, c, order, shuffle, seed, self.v[0], self.state, self.avg[0], params, n_threads
         )
         self.b[0], self.avg_b[0] = self.state[K.INTERCEPT], self.state[K.AVG_INTERCEPT]
+        return loss_sum
+
+    def _run_sparse_epoch(self, data, y, c, order, shuffle, seed, params):
+        """kernels/sgd_sparse.py's epochs; the multinomial one takes W (and its average and L1
+        account) transposed, (d, K), so they are transposed in and out (O(K d) per epoch)."""
+        K_out, d = self.v.shape
+        if K_out == 1:
+            self.state[K.INTERCEPT], self.state[K.AVG_INTERCEPT] = self.b[0], self.avg_b[0]
+            loss_sum = sgd_sparse.sgd_epoch(
+                *data.arrays, y, c, order, shuffle, seed, self.v[0], self.state, self.avg[0],
+                params,
+            )  # fmt: skip
+            self.b[0], self.avg_b[0] = self.state[K.INTERCEPT], self.state[K.AVG_INTERCEPT]
+            return loss_sum
+        has_l1 = self.state.size > K.L1_STATE_SIZE
+        q = self.state[K.L1_STATE_SIZE :].reshape(K_out, d if has_l1 else 0)
+        V_t, avg_t = np.ascontiguousarray(self.v.T), np.ascontiguousarray(self.avg.T)
+        q_t = np.ascontiguousarray(q.T)
+        loss_sum = sgd_sparse.sgd_multinomial_epoch(
+            *data.arrays, y, c, order, shuffle, seed, V_t, self.b, self.state, avg_t,
+            self.avg_b, q_t, params,
+        )  # fmt: skip
+        self.v[:], self.avg[:] = V_t.T, avg_t.T
+        q[:] = q_t.T
         return loss_sum
 
 
@@ -172,19 +199,19 @@ def sgd(
     (d + 1) long, and whose loss_history is the mean-form running objective per epoch (L1 term
     included).
 
-    Of the objective (objective.LogisticObjective) it uses: data.X (n, d) C-contiguous
-    float32 or float64 (dense data only, for now), y (n,) float64 class codes, s (n,) float64,
-    weight_sum, scale (1 / weight_sum), fit_intercept, n_outputs (1: the binomial kernel,
-    K >= 3: the multinomial one), l2 and l1 (sum-form strengths), mean_sq_norm(), and for the
-    check loss_gradient(theta) (the smooth
+    Of the objective (objective.LogisticObjective) it uses: data (data.py: dense rows, or
+    CSR, whose epochs run on one thread: kernels/sgd_sparse.py), y (n,) float64 class codes,
+    s (n,) float64, weight_sum, scale (1 / weight_sum), fit_intercept, n_outputs (1: the
+    binomial kernel, K >= 3: the multinomial one), l2 and l1 (sum-form strengths),
+    mean_sq_norm(), and for the check loss_gradient(theta) (the smooth
     part, mean form), as_matrix(theta) and sample_hessp(theta).
 
     Raises the objective's overflow ValueError when a row's squared norm overflows float64
     (one pass before the first epoch, which also gives the 'auto' step and the check's scale),
     and DivergenceError when an epoch makes the loss or weights non-finite."""
-    X, y, s = objective.data.X, objective.y, objective.s
-    n = X.shape[0]
-    progress.bind(objective.n_outputs, X.shape[1])
+    data, y, s = objective.data, objective.y, objective.s
+    n = data.shape[0]
+    progress.bind(objective.n_outputs, data.shape[1])
     progress.n_seen += n
     progress.weight_seen += objective.weight_sum
     mean_weight = progress.weight_seen / progress.n_seen
@@ -246,7 +273,7 @@ def sgd(
         )
         order = rng.permutation(n_blocks) if shuffle else np.arange(n_blocks)
         seed = int(rng.integers(0, 2**62))
-        loss_sum = progress.run_epoch(X, y, c, order, bool(shuffle), seed, params, n_threads)
+        loss_sum = progress.run_epoch(data, y, c, order, bool(shuffle), seed, params, n_threads)
         n_iter += 1
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged w: checked next
             W = progress.coefficients()
@@ -255,7 +282,7 @@ def sgd(
                 epoch_loss += alpha_l1 * float(np.abs(W).sum())
         diverged = not epoch_loss <= BLOWUP_FACTOR * zero_loss  # NaN too
         if diverged or not np.isfinite(progress.v).all():
-            V.check_finite_matrix(X)  # NaN or inf in X: say so, rather than "diverged"
+            data.check_finite()  # NaN or inf in X: say so, rather than "diverged"
             raise _divergence_error(
                 f"in epoch {n_iter}", epoch_loss, zero_loss, learning_rate, progress
             )
