@@ -53,14 +53,16 @@ def make_problem(n, d, seed=0, dtype=np.float64, intercept=0.3, scale_range=1.5,
     return X, y
 
 
-def make_text_problem(n, d=2**20, seed=0, dtype=np.float64, draws=30):
+def make_text_problem(n, d=2**20, seed=0, dtype=np.float64, draws=30, n_classes=2):
     """(X CSR (n, d) of dtype with int32 indices, y (n,) float64 0/1) by the recipe above.
-    Zipf draws beyond d (its heavy tail) are redrawn uniformly over the features."""
+    Zipf draws beyond d (its heavy tail) are redrawn uniformly over the features. With
+    n_classes = K >= 3 the labels 0 .. K-1 come from a softmax of X W^T - 0.2, W (K, d) of
+    N(0, 4) entries (drawn as the argmax of the scores plus Gumbel noise)."""
     import scipy.sparse as sp
 
     rng = np.random.default_rng(seed)
     permutation = rng.permutation(d)
-    w = rng.normal(0.0, 2.0, d)
+    w = rng.normal(0.0, 2.0, d if n_classes == 2 else (d, n_classes))
     blocks, labels = [], []
     for start in range(0, n, CHUNK_ROWS):
         m = min(n, start + CHUNK_ROWS) - start
@@ -74,7 +76,10 @@ def make_text_problem(n, d=2**20, seed=0, dtype=np.float64, draws=30):
         norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
         block = sp.csr_matrix(sp.diags(1.0 / norms) @ counts)
         z = block @ w - 0.2
-        labels.append((rng.random(m) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64))
+        if n_classes == 2:
+            labels.append((rng.random(m) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64))
+        else:
+            labels.append(np.argmax(z + rng.gumbel(size=z.shape), axis=1).astype(np.float64))
         blocks.append(block.astype(dtype))
     X = sp.vstack(blocks, format="csr")
     X.indices = X.indices.astype(np.int32, copy=False)

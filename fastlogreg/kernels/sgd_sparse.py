@@ -23,15 +23,18 @@ averaging, same state layout), with every step costing O(non-zeros of the row) i
   at the small eta alpha of real fits, beta stays about N scale and never anchors).
 
 Rows are visited in kernels/sgd.py's order (blocks of BLOCK_ROWS rows, groups of them
-shuffled within), on one thread: results are reproducible. (A Hogwild path is not built for
-CSR yet.) A row's duplicate column indices each add their update (scipy.sparse's meaning);
-explicit zeros change nothing.
+shuffled within), on one thread: results are reproducible. The binomial epoch keeps v and U
+side by side and prefetches the next rows (_prefetch_ahead): one shuffled epoch of the 1M x 2^20
+text problem takes 0.17 s, against 0.43 s without (SGDClassifier: about 0.5 s). A Hogwild
+path is not built for CSR: its scalar shrinkage cannot be shared lock-free. A row's duplicate
+column indices each add their update (scipy.sparse's meaning); explicit zeros change nothing.
 """
 
 import numpy as np
 from numba import njit
 
 from .._config import CACHE, FASTMATH
+from .._simd import prefetch2
 from .multinomial import _softmax_residual
 from .sgd import (
     AVG_INTERCEPT,
@@ -53,6 +56,8 @@ from .sgd import (
 from .sgd_multinomial import shrinkage
 
 ANCHOR_RATIO = 1e4
+# rows between the prefetch of a row's coefficients and its visit (2 and 4 were no faster)
+AHEAD = 1
 
 
 @njit(cache=CACHE)
@@ -73,11 +78,29 @@ def epoch_order(block_order, indptr, shuffle, seed):
 
 
 @njit(inline="always")
-def _row_dot(data, indices, lo, hi, v):
-    total = 0.0
-    for p in range(lo, hi):
-        total += data[p] * v[np.uint64(indices[p])]
-    return total
+def _prefetch_ahead(data2, indices2, indptr, indptr2, y2, c2, order, position, pack):
+    """Ask for the cache lines the next rows will read, so that their misses overlap this
+    row's work (the random rows of a shuffled epoch, and the random coefficients of any text
+    row, are cache misses): the coefficients of the row visited next (its indices were asked
+    for one row earlier), the values and indices of the row after it, and the label, weight
+    and indptr entry of the one after that. The *2 arrays are views as (length, 1).
+    Measured on the 1M x 2^20 text problem, one shuffled epoch: 0.43 s without prefetching,
+    0.35 s with the coefficients', 0.19 s with the rows' too."""
+    n = order.shape[0]
+    if position + AHEAD < n:
+        row = order[position + AHEAD]
+        for p in range(indptr[row], indptr[row + 1]):
+            prefetch2(pack, np.uint64(indices2[p, 0]), 0)
+    if position + AHEAD + 1 < n:
+        row = order[position + AHEAD + 1]
+        for p in range(indptr[row], indptr[row + 1], 8):  # 8 entries of 8 bytes per line
+            prefetch2(data2, p, 0)
+            prefetch2(indices2, p, 0)
+    if position + AHEAD + 2 < n:
+        row = order[position + AHEAD + 2]
+        prefetch2(indptr2, row, 0)
+        prefetch2(y2, row, 0)
+        prefetch2(c2, row, 0)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
@@ -86,7 +109,11 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
     indices within [0, d)), updating v, state and avg in place; returns the epoch's summed
     weighted loss (each sample's loss before its update). The arguments are kernels/sgd.py
     sgd_epoch's (block_order over ceil(n / BLOCK_ROWS) blocks, v and avg of length d, state
-    and params in its layouts), without n_threads: one thread."""
+    and params in its layouts), without n_threads: one thread.
+
+    Within the epoch v and U (module docstring) are interleaved, pack[j] = (v_j, U_j), so a
+    coefficient's read and its two writes touch one cache line, and the next row's lines are
+    prefetched (_prefetch_ahead)."""
     d = v.shape[0]
     schedule = np.int64(params[0])
     eta0, alpha, power_t, t0, avg_start = params[1], params[2], params[3], params[4], params[5]
@@ -98,13 +125,23 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
     u = state[CUM_PENALTY] if alpha_l1 > 0.0 else 0.0
     scale, b, t = state[SCALE], state[INTERCEPT], state[COUNT]
     n_averaged, avg_b = state[N_AVERAGED], state[AVG_INTERCEPT]
-    for j in range(d):  # avg becomes U = S, the sum of the averaged iterates (beta = 0)
-        avg[j] *= n_averaged
+    pack = np.empty((d, 2))
+    for j in range(d):  # U = S, the sum of the averaged iterates (beta = 0)
+        pack[j, 0] = v[j]
+        pack[j, 1] = avg[j] * n_averaged
     beta = 0.0
     loss_sum = 0.0
-    for i in epoch_order(block_order, indptr, shuffle, seed):
+    order = epoch_order(block_order, indptr, shuffle, seed)
+    data2, indices2 = data.reshape((-1, 1)), indices.reshape((-1, 1))
+    indptr2, y2, c2 = indptr.reshape((-1, 1)), y.reshape((-1, 1)), c.reshape((-1, 1))
+    for position in range(order.shape[0]):
+        i = order[position]
+        _prefetch_ahead(data2, indices2, indptr, indptr2, y2, c2, order, position, pack)
         lo, hi = indptr[i], indptr[i + 1]
-        z = scale * _row_dot(data, indices, lo, hi, v) + b
+        dot = 0.0
+        for p in range(lo, hi):
+            dot += data[p] * pack[np.uint64(indices[p]), 0]
+        z = scale * dot + b
         t += 1.0
         eta = learning_rate(schedule, eta0, alpha + alpha_l1, power_t, t0, t)
         loss, g, keep, g_w = sample_step(y[i], c[i], z, eta, alpha, implicit_penalty)
@@ -112,16 +149,16 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
         scale *= keep
         if scale < MIN_SCALE:  # fold the scalar into v (and U + beta v into U) first
             for j in range(d):
-                avg[j] += beta * v[j]
-                v[j] *= scale
+                pack[j, 1] += beta * pack[j, 0]
+                pack[j, 0] *= scale
             beta = 0.0
             scale = 1.0
         f = g_w / scale
         for p in range(lo, hi):
             j = np.uint64(indices[p])
             change = -f * data[p]
-            v[j] += change
-            avg[j] -= beta * change
+            pack[j, 0] += change
+            pack[j, 1] -= beta * change
         if fit_intercept:
             b -= g
         if alpha_l1 > 0.0:
@@ -129,21 +166,22 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
             inv_scale = 1.0 / scale
             for p in range(lo, hi):
                 j = np.uint64(indices[p])
-                old = v[j]
+                old = pack[j, 0]
                 new = truncate(old, u, q[j], inv_scale)
                 q[j] += scale * (new - old)
-                v[j] = new
-                avg[j] -= beta * (new - old)
+                pack[j, 0] = new
+                pack[j, 1] -= beta * (new - old)
         if t > avg_start:
             n_averaged += 1.0
             beta += scale  # S += scale_t v_t
             avg_b += (b - avg_b) / n_averaged
             if beta > ANCHOR_RATIO * n_averaged * scale:  # U and beta v would cancel
                 for j in range(d):
-                    avg[j] += beta * v[j]
+                    pack[j, 1] += beta * pack[j, 0]
                 beta = 0.0
-    for j in range(d):  # back to the average: (U + beta v) / N
-        avg[j] = (avg[j] + beta * v[j]) / n_averaged if n_averaged > 0.0 else 0.0
+    for j in range(d):  # back to v and the average (U + beta v) / N
+        v[j] = pack[j, 0]
+        avg[j] = (pack[j, 1] + beta * pack[j, 0]) / n_averaged if n_averaged > 0.0 else 0.0
     if alpha_l1 > 0.0:  # every coefficient takes the penalty it missed
         inv_scale = 1.0 / scale
         for j in range(d):
