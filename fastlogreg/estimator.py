@@ -43,8 +43,13 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     """The solver 'auto' runs, by measurement (bench/RESULTS.md, `python -m bench.auto_rule`)."""
     if l1_ratio > 0:  # the one batch solver for L1 and elastic net
         return "newton"
-    if sparse:  # truncated Newton on Hessian-vector products (solvers/newton.py)
-        return "newton"
+    if sparse:
+        # binomial: truncated Newton on Hessian-vector products (solvers/newton.py), 9-11 s
+        # on the 1M x 2^20 text problem (bench/issue10.py) where lbfgs took NN s. Multinomial:
+        # lbfgs, 35 s against 145 s for truncated Newton on 200k x 2^20 with 10 classes (its
+        # conjugate gradients, preconditioned by the diagonal only, took 138-229 products per
+        # iteration)
+        return "lbfgs" if n_classes > 2 else "newton"
     if n_classes > 2:
         # multinomial: newton's conjugate gradients run on a fixed row sample, so it wins where
         # there are many rows of few features; lbfgs elsewhere. Measured with bench.auto_rule

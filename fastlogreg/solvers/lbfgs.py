@@ -18,6 +18,7 @@ objective, its penalty and the stopping test stay those of (w, b): only the path
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import daxpy as axpy
 
 from ..data import column_moments
 from ._line_search import wolfe_search
@@ -169,7 +170,7 @@ def _two_loop(grad, pairs):
     alphas = []
     for s, y, rho in reversed(pairs):
         a = rho * float(s @ q)
-        q -= a * y
+        q = axpy(y, q, a=-a)  # in place, no temporary: the pairs are K (d + 1) long
         alphas.append(a)
     if pairs:
         s, y, rho = pairs[-1]
@@ -177,5 +178,5 @@ def _two_loop(grad, pairs):
         if yy > 0:  # 0 only when y's squares underflow
             q *= 1.0 / (rho * yy)
     for (s, y, rho), a in zip(pairs, reversed(alphas), strict=True):
-        q += (a - rho * float(y @ q)) * s
+        q = axpy(s, q, a=a - rho * float(y @ q))
     return q
