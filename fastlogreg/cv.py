@@ -165,10 +165,10 @@ class LogisticRegressionCV(LogisticRegression):
         feature_names = _get_feature_names(X)
         with thread_limit(self.n_jobs) as n_threads:
             X = V.as_design_matrix(X)
-            for l1_ratio in l1_ratios:
-                _check_sparse_support(X, l1_ratio)
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
+            for l1_ratio in l1_ratios:
+                _check_sparse_support(X, l1_ratio, classes.shape[0])
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             folds = list(check_cv(self.cv, y, classifier=True).split(X, y, groups))
             scorer = _scorer(self.scoring, classes)

@@ -230,6 +230,11 @@ class CSRData:
     def transpose_product(self, R):
         return np.asarray(self.X.T @ R, dtype=np.float64)
 
+    def columns(self, columns):
+        """The given columns (sorted int array) as float64 CSC, (n, len(columns)): a copy of
+        their non-zeros only (proximal Newton's working set)."""
+        return sp.csc_matrix(self.X[:, columns], dtype=np.float64)
+
     def sample_bytes_per_row(self):
         # float64 values and int32/int64 indices of the row's non-zeros, and its indptr entry
         per_entry = 8 + self.X.indices.itemsize

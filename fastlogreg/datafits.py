@@ -25,6 +25,7 @@ Labels are float64 codes 0 .. K-1 (binomial: 0/1), as the kernels take them.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import daxpy as axpy
 from scipy.special import expit, softmax
 
 from .data import sample_dot, sample_squares, sample_tdot
@@ -61,12 +62,7 @@ class Binomial:
         `curvature` already holds it, as loss_gradient stored it), then (H v) =
         X~^T diag(curvature) X~ v + l2 v on the coefficients, one pass each."""
         n, d = data.shape
-        if curvature is not None:
-            h = curvature
-        else:
-            z = np.empty(n)
-            data.scores(Theta[0, :-1], float(Theta[0, -1]), False, n_blocks, z)
-            h = q * expit(z) * expit(-z)
+        h = curvature if curvature is not None else self.row_curvature(data, q, Theta, n_blocks)
         diagonal = np.empty(d + 1)
         data.weighted_column_squares(h.reshape(n, 1), n_blocks, diagonal)
         diagonal[:-1] += l2
@@ -76,7 +72,7 @@ class Binomial:
         def hessp(v):
             out = np.empty(d + 1)
             data.hessian_product(h, v[:-1], v[-1] if fit_intercept else 0.0, n_blocks, out)
-            out[:-1] += l2 * v[:-1]
+            axpy(v[:-1], out[:-1], a=l2)  # in place: out[:-1] += l2 v[:-1]
             if not fit_intercept:
                 out[-1] = v[-1]
             return out
@@ -85,6 +81,12 @@ class Binomial:
 
     def canonical(self, Theta, C):
         return Theta
+
+    def row_curvature(self, data, q, Theta, n_blocks):
+        """q_i a_i (1 - a_i) for every row at Theta (one pass for the scores), float64 (n,)."""
+        z = np.empty(data.shape[0])
+        data.scores(Theta[0, :-1], float(Theta[0, -1]), False, n_blocks, z)
+        return q * expit(z) * expit(-z)
 
     def sample_curvatures(self, rows, weights, Theta):
         z = sample_dot(rows, Theta[0, :-1]) + Theta[0, -1]

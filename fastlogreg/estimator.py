@@ -44,12 +44,13 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     if l1_ratio > 0:  # the one batch solver for L1 and elastic net
         return "newton"
     if sparse:
-        # binomial: truncated Newton on Hessian-vector products (solvers/newton.py), 9-11 s
-        # on the 1M x 2^20 text problem (bench/issue10.py) where lbfgs took NN s. Multinomial:
-        # lbfgs, 35 s against 145 s for truncated Newton on 200k x 2^20 with 10 classes (its
-        # conjugate gradients, preconditioned by the diagonal only, took 138-229 products per
-        # iteration)
-        return "lbfgs" if n_classes > 2 else "newton"
+        # lbfgs, by measurement (2026-11-30, C=1): on the 1M x 2^20 text problem of
+        # bench/issue10.py it took 4.4 s to a relative gap of 2e-8 (tol 1e-5; 3.9 s to 5e-6 at
+        # tol 1e-4) where truncated Newton (solvers/newton.py) took 8.1 s to 8e-7 (tol 1e-3)
+        # and 10 s to 3e-9 (tol 1e-4); with 10 classes on 200k x 2^20, 35 s against 145 s
+        # (truncated Newton's conjugate gradients, preconditioned by the diagonal only, took
+        # 138-229 products per iteration)
+        return "lbfgs"
     if n_classes > 2:
         # multinomial: newton's conjugate gradients run on a fixed row sample, so it wins where
         # there are many rows of few features; lbfgs elsewhere. Measured with bench.auto_rule
@@ -62,16 +63,17 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
 
 
-def _check_sparse_support(X, l1_ratio):
-    """Sparse X reaches every solver with the L2 penalty; L1 and the elastic net on sparse X
-    are not built yet (issue 10), which is said before any state changes, with
-    scikit-learn's TypeError for unsupported sparse input."""
+def _check_sparse_support(X, l1_ratio, n_classes):
+    """Sparse X reaches every solver with the L2 penalty, and L1 and the elastic net for two
+    classes; with more classes they are not built yet (issue 10), which is said before any
+    state changes, with scikit-learn's TypeError for unsupported sparse input."""
     if not sp.issparse(X):
         return
-    if l1_ratio > 0:
+    if l1_ratio > 0 and n_classes > 2:
         raise TypeError(
-            f"l1_ratio={l1_ratio} (L1 or elastic net) does not take sparse X yet; use "
-            "l1_ratio=0 on sparse input, or a dense X that fits in memory"
+            f"l1_ratio={l1_ratio} (L1 or elastic net) with {n_classes} classes does not take "
+            "sparse X yet; use l1_ratio=0, two classes (e.g. one-vs-rest: "
+            "sklearn.multiclass.OneVsRestClassifier), or a dense X that fits in memory"
         )
 
 
@@ -217,7 +219,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
-        # sparse X: every solver, L2 only (so far)
+        # sparse X: every solver; L1 and elastic net for two classes only (so far), and
+        # scikit-learn's sparse checks fit several
         tags.input_tags.sparse = _is_zero(self.l1_ratio)
         return tags
 
@@ -236,7 +239,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
             solver = self._pick_solver(X, classes)
-            _check_sparse_support(X, self.l1_ratio)
+            _check_sparse_support(X, self.l1_ratio, classes.shape[0])
             objective = self._objective(X, codes, s, classes, n_threads)
             if solver == "sgd":
                 progress = SGDProgress.start(theta0)
@@ -266,7 +269,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         fitted = hasattr(self, "coef_")
         with thread_limit(self.n_jobs) as n_threads:
             X = V.as_design_matrix(X, check_finite=False)
-            _check_sparse_support(X, self.l1_ratio)
             if fitted and X.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but LogisticRegression is expecting "
@@ -274,6 +276,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 )
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.partial_fit_targets(y, classes, self.classes_ if fitted else None)
+            _check_sparse_support(X, self.l1_ratio, classes.shape[0])
             s = self._weights(sample_weight, y, codes, classes, X.shape[0], partial=True)
             previous = getattr(self, "_sgd_progress", None)
             if previous is not None:

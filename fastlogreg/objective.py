@@ -133,17 +133,32 @@ class LogisticObjective:
         diagonal (the conjugate gradients' preconditioner) one more, made here with the pass
         that gives the curvature at theta (none when the last loss_gradient was at theta
         and left it behind). Laid out as sample_hessp's."""
-        curvature = None
-        if self._curvature_at is not None and np.array_equal(theta, self._curvature_at):
-            curvature = self._curvature * self.scale
+        curvature = self._stored_curvature(theta)
         return self.datafit.hessp(
             self.data,
-            self.s * self.scale,
+            self.s * self.scale if curvature is None else None,  # the weights, when needed
             self.as_matrix(theta),
             self.l2 * self.scale,
             self.fit_intercept,
             self.n_blocks,
             curvature,
+        )
+
+    def _stored_curvature(self, theta):
+        """The mean-form row curvatures the last loss_gradient left behind, if it was at theta
+        (the array itself: valid until the next loss_gradient)."""
+        if self._curvature_at is not None and np.array_equal(theta, self._curvature_at):
+            return self._curvature
+        return None
+
+    def row_curvature(self, theta):
+        """Binomial: the mean-form Hessian's row weights q_i a_i (1 - a_i) at theta, (n,)
+        (from the last loss_gradient when that was at theta, else one pass)."""
+        stored = self._stored_curvature(theta)
+        if stored is not None:
+            return stored
+        return self.datafit.row_curvature(
+            self.data, self.s * self.scale, self.as_matrix(theta), self.n_blocks
         )
 
     def gradient_rounding_level(self, theta, grad):
@@ -170,6 +185,7 @@ class LogisticObjective:
                 self.data, self.y, self.s, Theta, self.n_blocks, grad, self._serial,
                 self._curvature,
             )  # fmt: skip
+            self._curvature *= self.scale  # kept in the mean form
             self._curvature_at = np.array(theta)
         else:
             loss = self.datafit.loss_gradient(
@@ -181,7 +197,8 @@ class LogisticObjective:
             loss = dense.add_l2_penalty(loss, G[k], Theta[k, :-1], self.l2)
         if not self.fit_intercept:
             G[:, -1] = 0.0
-        return loss * self.scale, grad * self.scale
+        grad *= self.scale  # in place: d-long gradients add up on sparse X
+        return loss * self.scale, grad
 
     def loss(self, theta):
         return self.loss_gradient(theta)[0]

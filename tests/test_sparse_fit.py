@@ -185,8 +185,14 @@ def test_a_matrix_whose_dense_form_needs_terabytes_fits():
     )
     y = (rng.random(n) < 0.3).astype(int)
     model = LogisticRegression().fit(X, y)
-    assert model.solver_ == "newton"
+    assert model.solver_ == "lbfgs"
     assert model.coef_.shape == (1, d)
+    # truncated Newton and proximal Newton (L1: coordinate descent on the working set's
+    # columns) too
+    truncated = LogisticRegression(solver="newton").fit(X, y)
+    assert np.isfinite(truncated.coef_).all()
+    l1 = LogisticRegression(l1_ratio=1.0, C=0.1).fit(X, y)
+    assert np.count_nonzero(l1.coef_) < 100
     p = model.predict_proba(X)
     assert p.shape == (n, 2) and np.isfinite(p).all()
 
@@ -194,12 +200,12 @@ def test_a_matrix_whose_dense_form_needs_terabytes_fits():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"l1_ratio": 0.5}, r"l1_ratio=0.5.*sparse"),
-        ({"l1_ratio": 1.0, "solver": "sgd"}, r"l1_ratio=1.0.*sparse"),
+        ({"l1_ratio": 0.5}, r"l1_ratio=0.5.*3 classes.*sparse"),
+        ({"l1_ratio": 1.0, "solver": "sgd"}, r"l1_ratio=1.0.*3 classes.*sparse"),
     ],
 )
 def test_sparse_paths_not_built_yet_say_so_before_any_state_changes(params, match):
-    X, y = _problem(2, np.float64, seed=4)
+    X, y = _problem(3, np.float64, seed=4)
     model = LogisticRegression(**params)
     assert not model.__sklearn_tags__().input_tags.sparse
     with pytest.raises(TypeError, match=match):
@@ -207,4 +213,46 @@ def test_sparse_paths_not_built_yet_say_so_before_any_state_changes(params, matc
     assert not hasattr(model, "coef_")
     if params.get("solver") == "sgd":
         with pytest.raises(TypeError, match=match):
-            model.partial_fit(X, y, classes=[0, 1])
+            model.partial_fit(X, y, classes=[0, 1, 2])
+        assert not hasattr(model, "coef_")
+
+
+def _l1_objective(model, X, y, s, C, l1_ratio):
+    """scikit-learn's elastic-net objective (sum form) at a fitted binary model."""
+    dense = X.astype(np.float64).toarray()
+    codes = np.searchsorted(model.classes_, y).astype(np.float64)
+    w = model.coef_.astype(np.float64)[0]
+    loss, _ = naive.loss_gradient(dense, codes, s, w, float(model.intercept_[0]))
+    return loss + naive.penalty(w[None, :], C, l1_ratio)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+@pytest.mark.parametrize(("dtype", "variant", "fit_intercept"), SETTINGS)
+def test_sparse_l1_fit_reaches_the_dense_optimum(l1_ratio, dtype, variant, fit_intercept):
+    """Proximal Newton on CSR (coordinate descent on the working set's sparse columns, every
+    row) against the dense path, which tests/test_elastic_net.py checks against
+    scikit-learn: the same objective and the same exact zeros."""
+    X, y = _problem(2, dtype, seed=7)
+    sample_weight, class_weight, s = weights_variant(variant, y)
+    C = 0.3
+    params = dict(C=C, l1_ratio=l1_ratio, tol=1e-8, class_weight=class_weight,
+                  fit_intercept=fit_intercept)  # fmt: skip
+    sparse_model = LogisticRegression(**params).fit(X, y, sample_weight=sample_weight)
+    dense_model = LogisticRegression(**params).fit(X.toarray(), y, sample_weight=sample_weight)
+    values = [_l1_objective(m, X, y, s, C, l1_ratio) for m in (sparse_model, dense_model)]
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-6 if dtype == np.float32 else 1e-9)
+    assert 0 < np.count_nonzero(sparse_model.coef_) < X.shape[1]  # a sparse solution
+    np.testing.assert_array_equal(sparse_model.coef_ == 0, dense_model.coef_ == 0)
+
+
+def test_sgd_with_l1_on_sparse_leaves_exact_zeros():
+    X, y = _problem(2, np.float64, seed=8)
+    model = LogisticRegression(
+        solver="sgd", l1_ratio=1.0, C=0.3, learning_rate="optimal", max_iter=300, tol=None,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    exact = LogisticRegression(l1_ratio=1.0, C=0.3, tol=1e-8).fit(X, y)
+    assert np.count_nonzero(model.coef_ == 0) > 0
+    s = np.ones(len(y))
+    best = _l1_objective(exact, X, y, s, 0.3, 1.0)
+    assert _l1_objective(model, X, y, s, 0.3, 1.0) <= best * (1 + 1e-3)
