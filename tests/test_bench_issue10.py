@@ -11,4 +11,4 @@ def test_issue10_benchmark_runs_at_a_tiny_size(capsys):
     assert set(result) == {"binary", "sgd", "multinomial", "memory"}
     assert "default's gap (<= 1e-6)" in result["binary"]["targets"]
     out = capsys.readouterr().out
-    assert "memory, solver=" in out and "one epoch of fastlogreg sgd" in out
+    assert "memory, solver=" in out and "one epoch (pass) of fastlogreg sgd" in out
