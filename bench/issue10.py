@@ -233,11 +233,11 @@ def sgd_epochs(X, y, X_test, y_test, skip_peers, best=None):
                 "held-out log-loss": loss,
             }
     epoch = {}
-    for name, unit in (("fastlogreg sgd", "epoch"), ("SGDClassifier", "epoch"),
-                       ("Vowpal Wabbit", "pass")):  # fmt: skip
-        if f"{name}, 5 {unit}(s)" in rows:
-            epoch[name] = (rows[f"{name}, 5 {unit}(s)"]["seconds"]
-                           - rows[f"{name}, 1 {unit}(s)"]["seconds"]) / 4  # fmt: skip
+    for name, unit in (("fastlogreg sgd", "epoch(s)"), ("SGDClassifier", "epoch(s)"),
+                       ("Vowpal Wabbit", "pass(es)")):  # fmt: skip
+        if f"{name}, 5 {unit}" in rows:
+            epoch[name] = (rows[f"{name}, 5 {unit}"]["seconds"]
+                           - rows[f"{name}, 1 {unit}"]["seconds"]) / 4  # fmt: skip
     finite = {k: v for k, v in rows.items() if np.isfinite(v["J"])}
     _with_gaps(finite, best)
     _print_table("SGD and Vowpal Wabbit (VW: no gap, it minimises its own objective)", rows,
