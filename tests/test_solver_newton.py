@@ -70,3 +70,27 @@ def test_singular_hessian_without_penalty(gaussian):
     model = LogisticRegression(C=np.inf, solver="newton", tol=1e-10, max_iter=100).fit(X, y)
     ours = naive.objective(X, y, s, model.coef_[0], model.intercept_[0], np.inf)
     assert abs(ours - _sklearn_optimum(X, y, s, np.inf)) <= 1e-9 * ours
+
+
+def test_wide_dense_newton_is_truncated_and_reaches_the_optimum():
+    """Above TRUNCATED_MIN_FEATURES columns (two classes) newton takes conjugate gradients on
+    exact Hessian-vector products (two BLAS passes each) instead of the sampled Hessian."""
+    import sys
+
+    from fastlogreg import LogisticRegression
+
+    newton_module = sys.modules["fastlogreg.solvers.newton"]
+    rng = np.random.default_rng(0)
+    d = newton_module.TRUNCATED_MIN_FEATURES + 20
+    X = rng.standard_normal((1500, d))
+    y = (X[:, :10].sum(axis=1) + rng.logistic(size=1500) > 0).astype(int)
+    calls = []
+    original = newton_module._truncated_direction
+    newton_module._truncated_direction = lambda *a: calls.append(1) or original(*a)
+    try:
+        model = LogisticRegression(solver="newton", C=0.1, tol=1e-9).fit(X, y)
+    finally:
+        newton_module._truncated_direction = original
+    assert calls
+    reference = LogisticRegression(solver="lbfgs", C=0.1, tol=1e-9, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(model.loss_history_[-1], reference.loss_history_[-1], rtol=1e-10)
