@@ -18,6 +18,8 @@ def test_every_step_runs_in_order_into_the_chosen_folder(tmp_path, monkeypatch):
         assert paths, f"{step} writes outside {tmp_path}: {argv}"
         if step in ("compare", "issue9", "scaling"):
             assert "--quick" in argv
+        if step == "issue10":
+            assert "--rows" in argv
     assert calls[0][1][-1] == str(tmp_path / "RESULTS.md")
 
 
