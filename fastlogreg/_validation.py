@@ -59,11 +59,13 @@ def as_design_matrix(X, name="X", check_finite=True):
 
 def as_csr(X, name="X"):
     """A scipy.sparse matrix or array X as CSR for the sparse kernels (kernels/sparse.py),
-    never densified: csr_matrix and csr_array pass through (their arrays are not copied),
-    other formats (CSC, COO, ...) are converted once with tocsr(); float32 and float64 values
-    are kept, other numeric values become float64 (a new matrix: the caller's is never
-    changed); int32 and int64 indices are kept. Unsorted indices, duplicate entries (they
-    add up), explicit zeros, empty rows and empty columns are all accepted as they are.
+    never densified: for csr_matrix and csr_array a new csr_matrix over the same arrays (not
+    copied, unless strided: then C-contiguous copies), other formats (CSC, COO, ...) are
+    converted once with tocsr(); float32 and float64 values are kept, other numeric values
+    become float64 (a new matrix); int32 and int64 indices are kept (unified to one dtype
+    as scipy does). The caller's matrix object and its arrays are never changed. Unsorted
+    indices, duplicate entries (they add up), explicit zeros, empty rows and empty columns
+    are all accepted as they are.
 
     Raises TypeError for dense input or non-numeric values, ValueError for an empty shape, a
     malformed structure (indices outside [0, n_features), indptr not non-decreasing: scipy's
@@ -85,7 +87,12 @@ def as_csr(X, name="X"):
                 "used as they are)"
             )
         X = X.astype(np.float64)
+    # a matrix object of our own over the caller's arrays (C-contiguous copies of strided
+    # ones, which the kernels cannot read): scipy's checks may replace a matrix's arrays
+    # (index dtypes unified, arrays longer than nnz pruned), and must not do so to the caller's
+    arrays = [np.ascontiguousarray(a) for a in (X.data, X.indices, X.indptr)]
     try:
+        X = sp.csr_matrix(tuple(arrays), shape=X.shape, copy=False)
         X.check_format(full_check=True)
     except ValueError as err:
         raise ValueError(f"{name} is not a valid CSR matrix: {err}") from err

@@ -17,6 +17,7 @@ below take either, so the code on samples is written once.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
@@ -146,7 +147,30 @@ class CSRData:
         return self._work
 
     def check_finite(self):
-        pass  # as_csr has checked the stored values
+        """as_csr has checked the stored values; a row's duplicate entries of one column are
+        summed (as scipy reads them), and those sums can still overflow: the validation's
+        ValueError naming the first that does. A pass over X only when rows repeat columns."""
+        if self.canonical(1):
+            return
+        X = self.X
+        row, column = sparse.first_nonfinite_sum(
+            X.data, X.indices, X.indptr, X.shape[1], numba.get_num_threads()
+        )
+        if row >= 0:
+            raise ValueError(
+                f"X contains infinity in column {column} (row {row}): that row's duplicate "
+                "entries of the column add up to it; rescale X or sum the duplicates "
+                "(X.sum_duplicates()) and check them before fitting or predicting"
+            )
+
+    def canonical(self, n_blocks):
+        """Whether no row stores a column twice (checked once, one read of the indices)."""
+        if self._canonical is None:
+            X = self.X
+            self._canonical = bool(
+                sparse.rows_without_repeats(X.indices, X.indptr, X.shape[1], n_blocks)
+            )
+        return self._canonical
 
     def max_abs(self):
         return float(np.abs(self.X.data).max()) if self.X.nnz else 0.0
@@ -202,13 +226,9 @@ class CSRData:
         )
 
     def weighted_column_squares(self, H, n_blocks, out):
-        if self._canonical is None:
-            X = self.X
-            self._canonical = bool(
-                sparse.rows_without_repeats(X.indices, X.indptr, X.shape[1], n_blocks)
-            )
         work = self.work(n_blocks, H.shape[1])
-        sparse.weighted_column_squares(*self.arrays, H, self._canonical, n_blocks, out, work)
+        canonical = self.canonical(n_blocks)
+        sparse.weighted_column_squares(*self.arrays, H, canonical, n_blocks, out, work)
 
     def weighted_sq_norm_sum(self, s, n_blocks):
         work = self.work(n_blocks)

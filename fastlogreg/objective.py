@@ -231,6 +231,9 @@ class LogisticObjective:
         return loss * self.scale, grad * self.scale, theta_next
 
     def overflow_error(self):
+        """The rescale ValueError for squares that overflow float64 (or, first, the validation's
+        own error when X holds NaN or infinity, also as sparse duplicates that add up to it)."""
+        self.data.check_finite()
         return ValueError(
             "the weighted squared row norms of X overflow float64 (largest |x| = "
             f"{self.data.max_abs():.3g}); rescale X, e.g. with "

@@ -254,3 +254,66 @@ def test_sgd_with_l1_on_sparse_leaves_exact_zeros():
     s = np.ones(len(y))
     best = _l1_objective(exact, X, y, s, 0.3, 1.0)
     assert _l1_objective(model, X, y, s, 0.3, 1.0) <= best * (1 + 1e-3)
+
+
+def test_strided_csr_arrays_are_read_through_contiguous_copies():
+    """scipy keeps a strided data array as given; the kernels need contiguous ones."""
+    X, y = _problem(2, np.float64, seed=9)
+    buffer = np.zeros(2 * X.nnz)
+    buffer[::2] = X.data
+    strided = sp.csr_matrix((buffer[::2], X.indices, X.indptr), shape=X.shape)
+    assert not strided.data.flags.c_contiguous
+    for solver in ("sgd", "newton", "lbfgs"):
+        params = (
+            dict(solver=solver, shuffle=False, max_iter=3, tol=None)
+            if solver == "sgd"
+            else {"solver": solver}
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            a = LogisticRegression(**params).fit(strided, y)
+            b = LogisticRegression(**params).fit(X, y)
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "sgd", "gd"])
+def test_sparse_rows_whose_squares_overflow_are_rejected(solver, n_classes):
+    X = sp.csr_matrix(np.array([[1e200, 1], [1, 2], [3, 0], [0.5, 1], [2, 2], [0, 1]]))
+    y = np.arange(6) % n_classes
+    with pytest.raises(ValueError, match="overflow float64"):
+        LogisticRegression(solver=solver).fit(X, y)
+
+
+def test_duplicates_that_add_up_to_infinity_are_reported_as_infinity():
+    X = sp.csr_matrix(
+        (np.array([1e308, 1e308, 1.0, 2.0]), np.array([0, 0, 1, 2]), np.array([0, 2, 3, 4])),
+        shape=(3, 3),
+    )
+    assert np.isinf(X.toarray()[0, 0])  # as scipy reads the duplicates
+    match = r"infinity in column 0 \(row 0\)"
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression().fit(X, [0, 1, 0])
+    model = LogisticRegression().fit(sp.csr_matrix(np.eye(3)), [0, 1, 0])
+    with pytest.raises(ValueError, match=match):
+        model.predict_proba(X)
+
+
+def test_the_callers_matrix_object_keeps_its_arrays():
+    """scipy's format check would unify index dtypes and prune over-long arrays in place:
+    it runs on a matrix of our own over the same arrays."""
+    X, y = _problem(2, np.float64, seed=10)
+    mixed = sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int64)),
+                          shape=X.shape)  # fmt: skip
+    mixed.indptr = X.indptr.astype(np.int64)  # the constructor unified them; mix them again
+    long = sp.csr_matrix((np.append(X.data, [7.0] * 5), np.append(X.indices, [0] * 5),
+                          X.indptr), shape=X.shape)  # fmt: skip
+    for matrix in (mixed, long):
+        arrays = (matrix.data, matrix.indices, matrix.indptr)
+        copies = [a.copy() for a in arrays]
+        model = LogisticRegression().fit(matrix, y)
+        model.predict_proba(matrix)
+        assert all(a is b for a, b in zip(arrays, (matrix.data, matrix.indices, matrix.indptr),
+                                          strict=True))  # fmt: skip
+        for a, b in zip(copies, arrays, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -432,3 +432,34 @@ def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks, work):
     for k in range(n_blocks):
         result += partial[k]
     return result
+
+
+@njit(parallel=True, cache=CACHE)
+def first_nonfinite_sum(data, indices, indptr, n_features, n_blocks):
+    """(row, column) of the first entry whose stored values, summed as scipy.sparse reads a
+    row's duplicates (in float64, as the passes use them), are not finite, or (-1, -1). The
+    stored values themselves are finite (as_csr checked them); only duplicates can overflow.
+    A per-thread (n_features,) row scratch; no fastmath (it would assume finiteness)."""
+    starts = nnz_block_starts(indptr, n_blocks)
+    found = np.full((n_blocks, 2), -1, dtype=np.int64)
+    rows = np.zeros((n_blocks, n_features))
+    for k in prange(n_blocks):
+        dense_row = rows[k]
+        for i in range(starts[k], starts[k + 1]):
+            lo, hi = indptr[i], indptr[i + 1]
+            _scatter_row(data, indices, lo, hi, dense_row)
+            bad = -1
+            for p in range(lo, hi):
+                j = np.uint64(indices[p])
+                if bad < 0 and not np.isfinite(dense_row[j]):
+                    bad = np.int64(j)
+            for p in range(lo, hi):
+                dense_row[np.uint64(indices[p])] = 0.0
+            if bad >= 0:
+                found[k, 0] = i
+                found[k, 1] = bad
+                break
+    for k in range(n_blocks):
+        if found[k, 0] >= 0:
+            return found[k, 0], found[k, 1]
+    return -1, -1

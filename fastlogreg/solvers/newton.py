@@ -218,6 +218,8 @@ def _cg_direction(objective, hessian_rows, rng):
 def _truncated_direction(objective, tol):
     def direction(theta, grad):
         hessp, diagonal = objective.hessp(theta)
+        if not np.isfinite(diagonal).all():  # squares of X that overflow float64
+            raise objective.overflow_error()
         g = max_abs(grad)
         # quadratic forcing, loosened near tol: a step that brings max|grad| from g to about
         # rtol g needs no more than rtol = TOL_FRACTION tol / g to land below tol
