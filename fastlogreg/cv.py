@@ -27,7 +27,7 @@ from sklearn.utils.validation import _get_feature_names
 from . import _validation as V
 from ._config import thread_limit
 from .datafits import for_classes
-from .estimator import LogisticRegression, _check_sparse_support, auto_solver
+from .estimator import LogisticRegression, auto_solver
 
 CV_SOLVERS = ("auto", "newton", "lbfgs")
 
@@ -167,8 +167,6 @@ class LogisticRegressionCV(LogisticRegression):
             X = V.as_design_matrix(X)
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
-            for l1_ratio in l1_ratios:
-                _check_sparse_support(X, l1_ratio, classes.shape[0])
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             folds = list(check_cv(self.cv, y, classifier=True).split(X, y, groups))
             scorer = _scorer(self.scoring, classes)

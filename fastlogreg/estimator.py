@@ -65,27 +65,6 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
 
 
-def _check_sparse_support(X, l1_ratio, n_classes):
-    """Sparse X reaches every solver with the L2 penalty, and L1 and the elastic net for two
-    classes; with more classes they are not built yet (issue 10), which is said before any
-    state changes, with scikit-learn's TypeError for unsupported sparse input."""
-    if not sp.issparse(X):
-        return
-    if l1_ratio > 0 and n_classes > 2:
-        raise TypeError(
-            f"l1_ratio={l1_ratio} (L1 or elastic net) with {n_classes} classes does not take "
-            "sparse X yet; use l1_ratio=0, two classes (e.g. one-vs-rest: "
-            "sklearn.multiclass.OneVsRestClassifier), or a dense X that fits in memory"
-        )
-
-
-def _is_zero(value):
-    try:
-        return float(value) == 0.0
-    except (TypeError, ValueError):
-        return False
-
-
 def _trains_by_sgd(model):
     """partial_fit's availability: it runs SGD epochs, so only with solver 'sgd' or 'auto'."""
     if model.solver not in ("auto", "sgd"):
@@ -221,9 +200,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
-        # sparse X: every solver; L1 and elastic net for two classes only (so far), and
-        # scikit-learn's sparse checks fit several
-        tags.input_tags.sparse = _is_zero(self.l1_ratio)
+        tags.input_tags.sparse = True  # every solver, datafit and penalty (data.py)
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -241,7 +218,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
             solver = self._pick_solver(X, classes)
-            _check_sparse_support(X, self.l1_ratio, classes.shape[0])
             objective = self._objective(X, codes, s, classes, n_threads)
             if solver == "sgd":
                 progress = SGDProgress.start(theta0)
@@ -278,7 +254,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 )
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.partial_fit_targets(y, classes, self.classes_ if fitted else None)
-            _check_sparse_support(X, self.l1_ratio, classes.shape[0])
             s = self._weights(sample_weight, y, codes, classes, X.shape[0], partial=True)
             previous = getattr(self, "_sgd_progress", None)
             if previous is not None:

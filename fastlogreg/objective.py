@@ -161,6 +161,15 @@ class LogisticObjective:
             self.data, self.s * self.scale, self.as_matrix(theta), self.n_blocks
         )
 
+    def class_curvatures(self, theta):
+        """Multinomial: q_i p_ik (1 - p_ik), (n, K), the diagonal blocks' row weights of the
+        mean-form Hessian at theta (one pass for the probabilities)."""
+        P = np.empty((self.n_samples, self.n_outputs))
+        self.datafit.scores(self.data, self.as_matrix(theta), True, P, self.n_blocks)
+        P *= 1.0 - P
+        P *= (self.s * self.scale)[:, None]
+        return P
+
     def gradient_rounding_level(self, theta, grad):
         """About how much of max_j |dJ/dtheta_j| at theta (mean form; grad is the gradient
         there) is float64 rounding: the change of the gradient when theta moves by two units in

@@ -195,26 +195,6 @@ def test_a_matrix_whose_dense_form_needs_terabytes_fits():
     assert p.shape == (n, 2) and np.isfinite(p).all()
 
 
-@pytest.mark.parametrize(
-    ("params", "match"),
-    [
-        ({"l1_ratio": 0.5}, r"l1_ratio=0.5.*3 classes.*sparse"),
-        ({"l1_ratio": 1.0, "solver": "sgd"}, r"l1_ratio=1.0.*3 classes.*sparse"),
-    ],
-)
-def test_sparse_paths_not_built_yet_say_so_before_any_state_changes(params, match):
-    X, y = _problem(3, np.float64, seed=4)
-    model = LogisticRegression(**params)
-    assert not model.__sklearn_tags__().input_tags.sparse
-    with pytest.raises(TypeError, match=match):
-        model.fit(X, y)
-    assert not hasattr(model, "coef_")
-    if params.get("solver") == "sgd":
-        with pytest.raises(TypeError, match=match):
-            model.partial_fit(X, y, classes=[0, 1, 2])
-        assert not hasattr(model, "coef_")
-
-
 def _l1_objective(model, X, y, s, C, l1_ratio):
     """scikit-learn's elastic-net objective (sum form) at a fitted binary model."""
     dense = X.astype(np.float64).toarray()
@@ -317,3 +297,23 @@ def test_the_callers_matrix_object_keeps_its_arrays():
                                           strict=True))  # fmt: skip
         for a, b in zip(copies, arrays, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_sparse_multinomial_l1_reaches_the_dense_optimum(l1_ratio):
+    """Three classes: proximal Newton on CSR models each class's diagonal block (the coupling
+    left out), the dense path the exact sampled Hessian; the same optimum and zeros."""
+    X, y = _problem(3, np.float64, seed=11)
+    _, _, s = weights_variant("sample_weight", y)
+    C = 0.3
+    params = dict(C=C, l1_ratio=l1_ratio, tol=1e-8, max_iter=1000)
+    sparse_model = LogisticRegression(**params).fit(X, y, sample_weight=s)
+    dense_model = LogisticRegression(**params).fit(X.toarray(), y, sample_weight=s)
+    codes = np.searchsorted(sparse_model.classes_, y).astype(np.float64)
+    values = [
+        naive.multinomial_objective(X.toarray(), codes, s, m.coef_, m.intercept_, C, l1_ratio)
+        for m in (sparse_model, dense_model)
+    ]
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-9)
+    assert 0 < np.count_nonzero(sparse_model.coef_) < sparse_model.coef_.size
+    np.testing.assert_array_equal(sparse_model.coef_ == 0, dense_model.coef_ == 0)

@@ -255,24 +255,32 @@ def _working_set(Theta, G, penalty):
 
 
 def _sparse_model_minimiser(objective, theta, grad, penalty, l2, inner_tol, columns):
-    """_model_minimiser on sparse X (binomial): the model's Hessian on every row, from the
-    rows' curvatures at theta (left behind by the loss pass there) and the working set's
+    """_model_minimiser on sparse X: the model's Hessian on every row and the working set's
     columns as CSC, minimised by kernels/cd_sparse.py (no centring: it would make the columns
-    dense)."""
-    if objective.n_outputs > 1:
-        raise TypeError("L1 and elastic net on sparse X take two classes only (so far)")
-    h = objective.row_curvature(theta)
+    dense). Binomial: the exact Hessian, from the rows' curvatures at theta (left behind by the
+    loss pass there). Multinomial: each class's diagonal block, q_i p_ik (1 - p_ik), one class
+    at a time (glmnet's per-class model: the coupling between classes is left out, which costs
+    iterations, not correctness: the line search and the stopping tests are the full
+    objective's)."""
     X_A = objective.data.columns(columns)
-    local = np.append(columns, objective.n_features)
-    x = np.ascontiguousarray(theta[local])
-    z = x.copy()
-    u = np.zeros(objective.n_samples)
+    d = objective.n_features
+    local = np.append(columns, d)
+    Theta = objective.as_matrix(theta)
+    G = objective.as_matrix(grad)
+    if objective.n_outputs == 1:
+        curvatures = objective.row_curvature(theta)[None, :]
+    else:
+        curvatures = objective.class_curvatures(theta).T  # (K, n)
     work = max(X_A.nnz, 1) + objective.n_samples  # one sweep's reads
     sweeps = max(MAX_SWEEPS, int(CD_WORK / work))
-    cd_columns(
-        X_A.indptr, X_A.indices, X_A.data, h, np.ascontiguousarray(grad[local]), x,
-        penalty.strength, l2, objective.fit_intercept, z, u, sweeps, inner_tol,
-    )  # fmt: skip
-    target = theta.copy()
-    target[local] = z
-    return target
+    target = Theta.copy()
+    for k in range(objective.n_outputs):
+        x = np.ascontiguousarray(Theta[k, local])
+        z = x.copy()
+        cd_columns(
+            X_A.indptr, X_A.indices, X_A.data, np.ascontiguousarray(curvatures[k]),
+            np.ascontiguousarray(G[k, local]), x, penalty.strength, l2,
+            objective.fit_intercept, z, np.zeros(objective.n_samples), sweeps, inner_tol,
+        )  # fmt: skip
+        target[k, local] = z
+    return target.ravel()
