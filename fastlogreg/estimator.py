@@ -149,6 +149,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         'sgd': visit the rows in a new random order each epoch (random blocks of 32 rows,
         shuffled within groups of about 128 KB; see fastlogreg/kernels/sgd.py).
 
+    X may be dense or scipy.sparse (README, "Sparse input"): every solver, datafit and
+    penalty works on CSR through the same objective (fastlogreg/data.py); on sparse X
+    'newton' is truncated Newton on exact Hessian-vector products (proximal Newton on the
+    working set's sparse columns when l1_ratio > 0) and 'sgd' costs O(non-zeros) per row.
+
     Attributes
     ----------
     classes_, coef_ ((1, n_features) for two classes, (n_classes, n_features) for more; X's
@@ -204,8 +209,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and labels y (two classes or more). Everything is
-        validated before any attribute changes; X, y and sample_weight are never modified."""
+        """Fit on X (n_samples, n_features) and labels y (two classes or more). X: an array
+        (float32 kept, C-ordered float32/float64 used without a copy) or a scipy.sparse
+        matrix or array (CSR used in place, other formats converted once, never densified;
+        see _validation.as_design_matrix). Everything is validated before any attribute
+        changes; X, y and sample_weight are never modified. Raises ValueError for NaN or
+        infinity in X (with its row and column), for squares of X that overflow float64, and
+        for labels or weights that cannot be fitted; ConvergenceWarning when the solver stops
+        short of tol, saying how far."""
         self._check_params()
         feature_names = _get_feature_names(X)
         # the checks' passes over X run on n_jobs threads too
