@@ -22,7 +22,7 @@ def as_float_matrix(X, name="X", check_finite=True):
     (lists, DataFrames, integers, F-ordered or strided arrays) is converted once."""
     if hasattr(X, "format") and hasattr(X, "tocsr"):
         raise TypeError(
-            f"{name} is a sparse matrix; sparse input is not supported yet. Pass a dense array "
+            f"{name} is a sparse matrix; this function takes dense arrays only. Pass a dense array "
             f"({name}.toarray()) if it fits in memory."
         )
     try:

@@ -149,10 +149,15 @@ class CSRData:
     def check_finite(self):
         """as_csr has checked the stored values; a row's duplicate entries of one column are
         summed (as scipy reads them), and those sums can still overflow: the validation's
-        ValueError naming the first that does. A pass over X only when rows repeat columns."""
+        ValueError naming the first that does. Only when some row's values could add up past
+        float64 at all (its longest row times the largest |value|) does it look further, and
+        then only if rows repeat columns: predict calls this on every X it is given."""
+        X = self.X
+        longest = int(np.diff(X.indptr).max())
+        if longest <= 1 or self.max_abs() * longest <= np.finfo(np.float64).max:
+            return
         if self.canonical(1):
             return
-        X = self.X
         row, column = sparse.first_nonfinite_sum(
             X.data, X.indices, X.indptr, X.shape[1], numba.get_num_threads()
         )
@@ -173,7 +178,8 @@ class CSRData:
         return self._canonical
 
     def max_abs(self):
-        return float(np.abs(self.X.data).max()) if self.X.nnz else 0.0
+        data = self.X.data
+        return max(float(data.max()), -float(data.min())) if self.X.nnz else 0.0
 
     stores_curvature = True  # loss_gradient can leave the Hessian's row weights behind
 

@@ -95,6 +95,16 @@ def _sum_packed(pack, partial_intercept, out):
 
 
 @njit(inline="always")
+def _in_order(partial):
+    """The blocks' partial sums added in block order (the same result for a fixed block count,
+    run after run)."""
+    total = 0.0
+    for k in range(partial.shape[0]):
+        total += partial[k]
+    return total
+
+
+@njit(inline="always")
 def _class_scores(data, indices, lo, hi, W_t, b, z):
     """z[c] = b[c] + sum of the row's data[p] W_t[indices[p], c], for each of the K classes."""
     for c in range(z.shape[0]):
@@ -199,10 +209,7 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature, 
         partial_loss[k] = loss
         partial_intercept[k] = intercept
     _sum_packed(pack, partial_intercept, grad)
-    loss = 0.0
-    for k in range(n_blocks):
-        loss += partial_loss[k]
-    return loss
+    return _in_order(partial_loss)
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
@@ -240,10 +247,7 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
                 )
         partial_loss[k] = loss
     _sum_class_blocks(partial, partial_intercepts, grad)
-    loss = 0.0
-    for k in range(n_blocks):
-        loss += partial_loss[k]
-    return loss
+    return _in_order(partial_loss)
 
 
 @njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
@@ -428,10 +432,7 @@ def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks, work):
                 sq += x * x
             total += s[i] * sq
         partial[k] = total
-    result = 0.0
-    for k in range(n_blocks):
-        result += partial[k]
-    return result
+    return _in_order(partial)
 
 
 @njit(parallel=True, cache=CACHE)
