@@ -284,6 +284,67 @@ def _class_mean(weighted_p, U):
     return np.divide(total, weight, out=np.zeros_like(total), where=weight > 0)
 
 
+class UsedColumns:
+    """CSR X (n, d) restricted to the columns its rows store, the most often stored first.
+
+    A column no row stores adds nothing to the data term, so its gradient is the penalty's
+    alone: with a penalty its optimal coefficient is 0, without one (C = inf) every value is
+    optimal and a fit keeps the start's. Fitting on the stored columns therefore reaches the
+    same optimum, with every d-long vector of a solver (L-BFGS pairs, CG vectors, the passes'
+    per-thread gradient buffers) only as long as the stored columns. Ordering them by how
+    often rows store them puts the coefficients most rows read in adjacent cache lines (on
+    text, a Zipf law: 1% of the columns hold 80-90% of the values). Costs one copy of X's
+    indices, in indptr's dtype; data and indptr are shared, not copied.
+
+    Attributes: X, the restricted CSR (n, n_used), values and indptr shared with the input;
+    columns, int64 (n_used,), the input's column of each restricted one; n_features = d."""
+
+    def __init__(self, X, counts):
+        self.n_features = X.shape[1]
+        used = np.flatnonzero(counts)
+        self.columns = used[np.argsort(-counts[used], kind="stable")]
+        position = np.zeros(self.n_features, dtype=X.indptr.dtype)
+        position[self.columns] = np.arange(self.columns.shape[0], dtype=X.indptr.dtype)
+        self.X = sp.csr_matrix(
+            (X.data, position[X.indices], X.indptr),
+            shape=(X.shape[0], self.columns.shape[0]),
+            copy=False,
+        )
+
+    def restrict(self, theta, n_outputs):
+        """theta (n_outputs (d + 1),) -> (n_outputs (n_used + 1),): the stored columns'
+        coefficients, then the intercept, per output."""
+        Theta = theta.reshape(n_outputs, self.n_features + 1)
+        return np.column_stack([Theta[:, self.columns], Theta[:, -1]]).ravel()
+
+    def extend(self, theta, n_outputs, unstored):
+        """The inverse of restrict: theta on the stored columns -> (n_outputs (d + 1),), the
+        other columns' coefficients taken from `unstored` (a full-length theta, the fit's
+        start when nothing penalises them) or 0 (unstored None)."""
+        Theta = theta.reshape(n_outputs, -1)
+        full = (
+            np.zeros((n_outputs, self.n_features + 1))
+            if unstored is None
+            else unstored.reshape(n_outputs, self.n_features + 1).copy()
+        )
+        full[:, self.columns] = Theta[:, :-1]
+        full[:, -1] = Theta[:, -1]
+        return full.ravel()
+
+
+def used_columns(X):
+    """UsedColumns of validated CSR X, or None when X is dense or every column is stored
+    (nothing to gain). Checks first that duplicates do not sum to infinity (CSRData
+    check_finite), so that the error names the input's column."""
+    if not sp.issparse(X):
+        return None
+    CSRData(X).check_finite()
+    counts = np.bincount(X.indices, minlength=X.shape[1])
+    if np.count_nonzero(counts) in (0, X.shape[1]):  # (no stored value: no 0-column fit)
+        return None
+    return UsedColumns(X, counts)
+
+
 def as_data(X):
     """The adapter for validated X: CSRData for a scipy.sparse matrix, DenseData otherwise."""
     return CSRData(X) if sp.issparse(X) else DenseData(X)

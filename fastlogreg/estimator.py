@@ -20,7 +20,7 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 
 from . import _validation as V
 from ._config import thread_limit
-from .data import as_data
+from .data import as_data, used_columns
 from .datafits import for_classes
 from .exceptions import DivergenceError
 from .objective import LogisticObjective, to_sum_form
@@ -229,12 +229,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
             theta0 = self._starting_point(X.shape[1], classes)
             solver = self._pick_solver(X, classes)
-            objective = self._objective(X, codes, s, classes, n_threads)
             if solver == "sgd":
+                objective = self._objective(X, codes, s, classes, n_threads)
                 progress = SGDProgress.start(theta0)
                 result = self._run_sgd(objective, progress, n_threads, self.max_iter, self.tol)
             else:
-                result = self._run_batch_solver(solver, objective, theta0)
+                result = self._fit_stored_columns(solver, X, codes, s, classes, n_threads, theta0)
                 progress = None
         self._store(result, solver, classes, X, s, feature_names)
         self._sgd_progress = progress
@@ -322,6 +322,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return auto_solver(
             X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio, sparse=sp.issparse(X)
         )
+
+    def _fit_stored_columns(self, solver, X, codes, s, classes, n_threads, theta0):
+        """The batch solver's result on the columns of sparse X that its rows store
+        (data.UsedColumns: the same optimum, shorter vectors), extended to every column."""
+        subset = used_columns(X)
+        if subset is None:
+            return self._run_batch_solver(
+                solver, self._objective(X, codes, s, classes, n_threads), theta0
+            )
+        n_outputs = theta0.shape[0] // (X.shape[1] + 1)
+        objective = self._objective(subset.X, codes, s, classes, n_threads)
+        result = self._run_batch_solver(solver, objective, subset.restrict(theta0, n_outputs))
+        unstored = theta0 if self.C == np.inf else None  # penalised: their optimum is 0
+        result.theta = subset.extend(result.theta, n_outputs, unstored)
+        return result
 
     def _run_batch_solver(self, solver, objective, theta0):
         common = dict(tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import awkward_csr
 
+from fastlogreg import _validation as V
 from fastlogreg.data import (
     CSRData,
     DenseData,
@@ -129,3 +130,35 @@ def test_sparse_sample_leaves_the_callers_matrix_alone():
     for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
         np.testing.assert_array_equal(a, b)
     assert not X.has_sorted_indices
+
+
+def test_used_columns_orders_by_count_shares_values_and_round_trips():
+    from fastlogreg.data import used_columns
+
+    X = V.as_csr(awkward_csr(np.float32, np.int64, n=200, d=40, seed=3))
+    subset = used_columns(X)
+    counts = np.bincount(X.indices, minlength=40)
+    assert 5 not in subset.columns and 33 not in subset.columns  # never stored
+    assert sorted(subset.columns) == list(np.flatnonzero(counts))
+    assert np.all(np.diff(counts[subset.columns]) <= 0)  # most often stored first
+    assert np.shares_memory(subset.X.data, X.data) and np.shares_memory(subset.X.indptr, X.indptr)
+    assert subset.X.indices.dtype == X.indptr.dtype
+    np.testing.assert_array_equal(subset.X.toarray(), X.toarray()[:, subset.columns])
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal(3 * 41)
+    restricted = subset.restrict(theta, 3)
+    assert restricted.shape == (3 * (len(subset.columns) + 1),)
+    back = subset.extend(restricted, 3, theta).reshape(3, 41)
+    np.testing.assert_array_equal(back, theta.reshape(3, 41))
+    zeroed = subset.extend(restricted, 3, None).reshape(3, 41)
+    assert np.all(zeroed[:, [5, 33]] == 0.0)
+    np.testing.assert_array_equal(np.delete(zeroed, [5, 33], axis=1),
+                                  np.delete(back, [5, 33], axis=1))  # fmt: skip
+
+
+def test_used_columns_is_none_when_nothing_is_gained():
+    from fastlogreg.data import used_columns
+
+    assert used_columns(np.ones((3, 2))) is None  # dense
+    assert used_columns(V.as_csr(sp.csr_matrix(np.eye(3)))) is None  # every column stored
+    assert used_columns(V.as_csr(sp.csr_matrix((3, 4)))) is None  # no value stored

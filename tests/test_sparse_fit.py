@@ -317,3 +317,41 @@ def test_sparse_multinomial_l1_reaches_the_dense_optimum(l1_ratio):
     np.testing.assert_allclose(values[0], values[1], rtol=1e-9)
     assert 0 < np.count_nonzero(sparse_model.coef_) < sparse_model.coef_.size
     np.testing.assert_array_equal(sparse_model.coef_ == 0, dense_model.coef_ == 0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_columns_no_row_stores_get_their_optimum(n_classes):
+    """Batch solvers fit sparse X on the columns its rows store (data.UsedColumns): the others'
+    optimum is 0 under a penalty, and any value without one (C = inf: the start's is kept)."""
+    X, y = _problem(n_classes, np.float64)
+    unstored = np.flatnonzero(np.bincount(X.indices, minlength=X.shape[1]) == 0)
+    assert unstored.tolist() == [5]  # awkward_csr's
+    dense = X.toarray()
+    for solver in ("newton", "lbfgs"):
+        model = LogisticRegression(solver=solver, tol=1e-8, max_iter=500).fit(X, y)
+        assert np.all(model.coef_[:, unstored] == 0.0)
+        reference = LogisticRegression(solver=solver, tol=1e-8, max_iter=500).fit(dense, y)
+        s = np.ones(len(y))
+        assert _objective(model, X, y, s, 1.0) == pytest.approx(
+            _objective(reference, X, y, s, 1.0), rel=1e-9
+        )
+        # a warm start with nothing penalising the unstored columns keeps their values
+        model.set_params(C=np.inf, warm_start=True, tol=1e-6)
+        start = np.linspace(-0.5, 0.5, model.coef_.shape[0])  # multinomial: classes sum to 0
+        model.coef_[:, 5] = start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # separable without a penalty
+            model.fit(X, y)
+        np.testing.assert_array_equal(model.coef_[:, 5], start)
+        model.set_params(C=1.0)  # a penalty again: their optimum is 0
+        model.fit(X, y)
+        assert np.all(model.coef_[:, unstored] == 0.0)
+
+
+def test_infinite_duplicates_name_the_inputs_column_when_columns_are_unused():
+    X = sp.csr_matrix(
+        (np.array([1e308, 1e308, 1.0, 2.0]), np.array([2, 2, 1, 2]), np.array([0, 2, 3, 4])),
+        shape=(3, 4),
+    )  # columns 0 and 3 unused: the fit restricts X to columns 2 and 1
+    with pytest.raises(ValueError, match=r"infinity in column 2 \(row 0\)"):
+        LogisticRegression().fit(X, [0, 1, 0])
