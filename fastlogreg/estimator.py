@@ -326,12 +326,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit_stored_columns(self, solver, X, codes, s, classes, n_threads, theta0):
         """The batch solver's result on the columns of sparse X that its rows store
         (data.UsedColumns: the same optimum, shorter vectors), extended to every column."""
-        subset = used_columns(X)
+        n_outputs = theta0.shape[0] // (X.shape[1] + 1)
+        subset = used_columns(X, n_outputs)
         if subset is None:
             return self._run_batch_solver(
                 solver, self._objective(X, codes, s, classes, n_threads), theta0
             )
-        n_outputs = theta0.shape[0] // (X.shape[1] + 1)
         objective = self._objective(subset.X, codes, s, classes, n_threads)
         result = self._run_batch_solver(solver, objective, subset.restrict(theta0, n_outputs))
         unstored = theta0 if self.C == np.inf else None  # penalised: their optimum is 0

@@ -136,7 +136,7 @@ def test_used_columns_orders_by_count_shares_values_and_round_trips():
     from fastlogreg.data import used_columns
 
     X = V.as_csr(awkward_csr(np.float32, np.int64, n=200, d=40, seed=3))
-    subset = used_columns(X)
+    subset = used_columns(X, 1000)  # 1000 outputs: worth the indices' copy
     counts = np.bincount(X.indices, minlength=40)
     assert 5 not in subset.columns and 33 not in subset.columns  # never stored
     assert sorted(subset.columns) == list(np.flatnonzero(counts))
@@ -159,6 +159,10 @@ def test_used_columns_orders_by_count_shares_values_and_round_trips():
 def test_used_columns_is_none_when_nothing_is_gained():
     from fastlogreg.data import used_columns
 
-    assert used_columns(np.ones((3, 2))) is None  # dense
-    assert used_columns(V.as_csr(sp.csr_matrix(np.eye(3)))) is None  # every column stored
-    assert used_columns(V.as_csr(sp.csr_matrix((3, 4)))) is None  # no value stored
+    assert used_columns(np.ones((3, 2)), 1) is None  # dense
+    assert used_columns(V.as_csr(sp.csr_matrix(np.eye(3))), 1) is None  # every column stored
+    assert used_columns(V.as_csr(sp.csr_matrix((3, 4))), 1) is None  # no value stored
+    # 1 of 40 columns unstored: the indices' copy costs more than the vectors it saves
+    X = sp.hstack([sp.random(400, 39, density=0.2, random_state=0), sp.csr_matrix((400, 1))])
+    X = V.as_csr(X.tocsr())
+    assert used_columns(X, 1) is None and used_columns(X, 1000) is not None

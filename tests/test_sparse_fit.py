@@ -324,8 +324,12 @@ def test_columns_no_row_stores_get_their_optimum(n_classes):
     """Batch solvers fit sparse X on the columns its rows store (data.UsedColumns): the others'
     optimum is 0 under a penalty, and any value without one (C = inf: the start's is kept)."""
     X, y = _problem(n_classes, np.float64)
+    X = sp.hstack([X, sp.csr_matrix((X.shape[0], 2000))]).tocsr()  # worth restricting
     unstored = np.flatnonzero(np.bincount(X.indices, minlength=X.shape[1]) == 0)
-    assert unstored.tolist() == [5]  # awkward_csr's
+    assert unstored[0] == 5 and unstored.size == 2001  # awkward_csr's, and the new ones
+    from fastlogreg.data import used_columns
+
+    assert used_columns(X, 1) is not None
     dense = X.toarray()
     for solver in ("newton", "lbfgs"):
         model = LogisticRegression(solver=solver, tol=1e-8, max_iter=500).fit(X, y)
