@@ -24,18 +24,23 @@ FLOOR_FACTOR = 10.0
 # which they stop (the estimate is for a warning: two digits are plenty)
 DECREASE_CG_ITERATIONS = 50
 DECREASE_CG_RTOL = 1e-3
+# converged needs the Newton decrement <= DECREMENT_MARGIN * tol: the quadratic model
+# underestimates what is left where the curvature falls along the way (a weak penalty on nearly
+# separable classes). On standardised wine (3 classes) at C = 1e2 and 1e4, lbfgs and newton
+# stopped with the decrement <= tol 1e-4 at mean-form gaps of 1.0-1.7e-4 without a warning
+DECREMENT_MARGIN = 0.25
 
 
 def max_iter_message(max_iter, unit, grad, tol, decrement=None):
     """Why max_iter ended the fit: the gradient above tol, or (decrement given and above tol)
     a small gradient with a Newton step that would still lower J by more than tol."""
-    if max_abs(grad) <= tol and decrement is not None and decrement > tol:
+    if max_abs(grad) <= tol and decrement is not None and decrement > DECREMENT_MARGIN * tol:
         return (
             f"reached max_iter={max_iter} {unit} with max|grad| = {max_abs(grad):.3g} <= "
             f"tol = {tol:.3g}, but one Newton step would still lower the mean-form objective "
-            f"by about {decrement:.3g} > tol: the model is still far out along a flat "
-            "direction (nearly separable data or a weak penalty). Increase max_iter, or use a "
-            "smaller C"
+            f"by about {decrement:.3g} > {DECREMENT_MARGIN:g} tol: the model is still far out "
+            "along a flat direction (nearly separable data or a weak penalty). Increase "
+            "max_iter, or use a smaller C"
         )
     return (
         f"reached max_iter={max_iter} {unit} with max|grad| = {max_abs(grad):.3g} > "
@@ -130,14 +135,15 @@ def newton_decrease(objective, theta, grad):
 def gradient_converged(objective, theta, grad, tol):
     """(converged, decrement) for the gradient-based solvers (lbfgs, gd): converged when
     max|grad| <= tol and the Newton decrement (newton_decrease: the decrease one Newton step
-    would still give) is <= tol too, so that a small gradient far out along a flat direction
-    (nearly separable data, a weak penalty: 10-class newton and lbfgs fits ended 44x and 2x tol
-    above the optimum with max|grad| <= tol) does not pass for the optimum. The decrement costs
+    would still give) is <= DECREMENT_MARGIN tol, so that a small gradient far out along a
+    flat direction (nearly separable data, a weak penalty: 10-class newton and lbfgs fits
+    ended 44x and 2x tol above the optimum with max|grad| <= tol) does not pass for the
+    optimum. The decrement costs
     conjugate gradients on the row sample, only once the gradient test passes; None before."""
     if max_abs(grad) > tol:
         return False, None
     decrement = newton_decrease(objective, theta, grad)
-    return decrement <= tol, decrement
+    return decrement <= DECREMENT_MARGIN * tol, decrement
 
 
 def subdifferential_distance(objective, theta, grad):

@@ -26,6 +26,7 @@ from ._cg import conjugate_gradient
 from ._line_search import accept_step
 from ._stopping import (
     DECREASE_CG_RTOL,
+    DECREMENT_MARGIN,
     RoundingStall,
     check_start,
     max_abs,
@@ -152,9 +153,9 @@ def _newton_iterations(objective, theta0, newton_direction, tol, max_iter, verbo
         direction = newton_direction(theta, grad)
         slope = float(grad @ direction)
         # converged: the gradient test, and the Newton decrement -g.d / 2 (the decrease one
-        # step promises) below tol too, so that a small gradient far out along a flat
-        # direction (nearly separable data, a weak penalty) does not pass for the optimum
-        if max_abs(grad) <= tol and -0.5 * slope <= tol:
+        # step promises) below DECREMENT_MARGIN tol too, so that a small gradient far out
+        # along a flat direction (nearly separable data, a weak penalty) is not the optimum
+        if max_abs(grad) <= tol and -0.5 * slope <= DECREMENT_MARGIN * tol:
             converged = True
             break
         if stalled:
