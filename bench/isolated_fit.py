@@ -3,14 +3,14 @@
     python -m bench.isolated_fit DATA_DIR SOLVER --out RESULT.json [--C 1] [--repeats 3]
                                  [--budget 300]
 
-DATA_DIR holds X.npy and y.npy, the training rows saved by bench.compare. A fresh process makes
-the peak-memory figure the solver's own: memory that an earlier fit freed but the allocator kept
-would otherwise be reused and read as 0. Steps: load the data; a warm-up fit on a slice
-(compilation, imports; timed, reported apart); the solver's untimed `prepare` if it has one
-(Vowpal Wabbit converts X to its input format there); then "READY" on stdout, after which
-bench.compare's time budget runs; then up to --repeats fits, fewer once they have used half the
-budget. Peak memory: VmHWM after resetting it through /proc/self/clear_refs before each fit,
-less the resident set at that point (Linux only, else null).
+DATA_DIR holds X.npy (or, CSR, X.npz) and y.npy, the training rows saved by bench.compare. A
+fresh process makes the peak-memory figure the solver's own: memory that an earlier fit freed
+but the allocator kept would otherwise be reused and read as 0. Steps: load the data; a warm-up
+fit on a slice (compilation, imports; timed, reported apart); the solver's untimed `prepare` if
+it has one (Vowpal Wabbit converts X to its input format there); then "READY" on stdout, after
+which bench.compare's time budget runs; then up to --repeats fits, fewer once they have used
+half the budget. Peak memory: VmHWM after resetting it through /proc/self/clear_refs before
+each fit, less the resident set at that point (Linux only, else null).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from fastlogreg.objective import SERIAL_BELOW
@@ -96,9 +97,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", type=float, default=300.0)
     args = parser.parse_args(argv)
-    X = np.load(Path(args.data_dir) / "X.npy")
-    y = np.load(Path(args.data_dir) / "y.npy")
-    make = peers.solvers(args.C, X.shape[0], [])[args.solver]
+    folder = Path(args.data_dir)
+    sparse = (folder / "X.npz").exists()  # CSR, saved by scipy.sparse.save_npz
+    X = sp.load_npz(folder / "X.npz") if sparse else np.load(folder / "X.npy")
+    y = np.load(folder / "y.npy")
+    make = peers.solvers(args.C, X.shape[0], [], sparse=sparse)[args.solver]
     with warnings.catch_warnings():
         # unconverged fits are part of the comparison (their gap says so); glum warns when it
         # clips probabilities

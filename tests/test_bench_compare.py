@@ -132,3 +132,18 @@ def test_targets_table_judges_every_target():
     for target in ("fused epoch / one read of X", "NumPy step / fused epoch", "one epoch / SGD"):
         assert table.count(target) >= 2, target
     assert "five epochs at the defaults" in table and "not the targets' size" in table
+
+
+def test_the_sparse_problem_runs_on_csr_without_the_dense_only_solvers(tmp_path):
+    argv = ["--quick", "--problems", "text-1M-2^20", "--repeats", "1", "--no-targets"]
+    argv += ["--solvers", "fastlogreg auto,sklearn liblinear,newton-cholesky"]
+    argv += ["--json", str(tmp_path / "r.json"), "--results", str(tmp_path / "r.md")]
+    assert compare.main(argv) == 0
+    problem = json.loads((tmp_path / "r.json").read_text())["problems"]["text-1M-2^20"]
+    assert problem["sparse"] and problem["cols"] == 2**16
+    assert set(problem["solvers"]) == {"fastlogreg auto", "sklearn liblinear"}
+    assert any(line.startswith("sklearn newton-cholesky") for line in problem["skipped"])
+    for result in problem["solvers"].values():
+        assert result["gap"] >= 0.0 and result["test_log_loss"] > 0
+    assert problem["solvers"]["fastlogreg auto"]["gap"] < 1e-6
+    assert "CSR (80% of the rows" in (tmp_path / "r.md").read_text()
