@@ -258,8 +258,11 @@ class CSRData:
 
     def columns(self, columns):
         """The given columns (sorted int array) as float64 CSC, (n, len(columns)): a copy of
-        their non-zeros only (proximal Newton's working set)."""
-        return sp.csc_matrix(self.X[:, columns], dtype=np.float64)
+        their non-zeros only (proximal Newton's working set), a row's duplicate entries of a
+        column summed (coordinate descent squares each entry for its curvature)."""
+        X_A = sp.csc_matrix(self.X[:, columns], dtype=np.float64)
+        X_A.sum_duplicates()
+        return X_A
 
     def sample_bytes_per_row(self):
         # float64 values and int32/int64 indices of the row's non-zeros, and its indptr entry

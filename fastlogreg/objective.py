@@ -161,13 +161,10 @@ class LogisticObjective:
             self.data, self.s * self.scale, self.as_matrix(theta), self.n_blocks
         )
 
-    def class_curvatures(self, theta):
-        """Multinomial: q_i p_ik (1 - p_ik), (n, K), the diagonal blocks' row weights of the
-        mean-form Hessian at theta (one pass for the probabilities)."""
+    def class_probabilities(self, theta):
+        """Multinomial: the softmax probabilities p_ik at theta, (n, K) float64 (one pass)."""
         P = np.empty((self.n_samples, self.n_outputs))
         self.datafit.scores(self.data, self.as_matrix(theta), True, P, self.n_blocks)
-        P *= 1.0 - P
-        P *= (self.s * self.scale)[:, None]
         return P
 
     def gradient_rounding_level(self, theta, grad):

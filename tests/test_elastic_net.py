@@ -9,6 +9,7 @@ import warnings
 import naive
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from conftest import weights_variant
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
@@ -60,10 +61,20 @@ def test_cd_quadratic_matches_twin():
     assert np.count_nonzero(z[:5] == 0.0) >= 1  # exact zeros, not tiny numbers
 
 
-def test_cd_multinomial_matches_twin():
+def _layout(rows, layout):
+    """cd_multinomial's columns argument for the sample rows (n, p): dense (p, n), or CSC
+    (indptr, indices, data) of their non-zeros (int32 indices, as scipy makes them)."""
+    if layout == "dense":
+        return np.ascontiguousarray(rows.T)
+    csc = sp.csc_matrix(rows)
+    return csc.indptr, csc.indices, csc.data
+
+
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+def test_cd_multinomial_matches_twin(layout):
     rng = np.random.default_rng(1)
     n, p, K, l2, strength = 60, 4, 3, 0.05, 0.02
-    rows = rng.standard_normal((n, p))
+    rows = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.4)  # sparse-like
     q = rng.uniform(0.5, 1.5, n)
     q /= q.sum()
     Theta = rng.standard_normal((K, p + 1)) * (rng.random((K, p + 1)) < 0.6)
@@ -82,7 +93,7 @@ def test_cd_multinomial_matches_twin():
     H += np.diag(np.where(penalised, l2, 0.0))
     Z = Theta.copy()
     sweeps = cd_multinomial(
-        np.ascontiguousarray(rows.T), q, np.ascontiguousarray(P.T), G, Theta, Z, strength, l2,
+        _layout(rows, layout), q, np.ascontiguousarray(P.T), G, Theta, Z, strength, l2,
         True, 100_000, 1e-13,
     )  # fmt: skip
     assert sweeps < 100_000
@@ -126,7 +137,8 @@ def test_cd_quadratic_stops_on_the_model_optimality_with_correlated_columns(stre
     assert cd_quadratic(H, g, x, strength, penalised, z, 100_000, 1e-9) < 3_000
 
 
-def test_cd_multinomial_stops_on_the_model_optimality_with_correlated_columns():
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+def test_cd_multinomial_stops_on_the_model_optimality_with_correlated_columns(layout):
     rng = np.random.default_rng(3)
     n, p, K, strength = 400, 12, 3, 0.01
     rows = _shared_factor_rows(n, p, rng)
@@ -144,7 +156,7 @@ def test_cd_multinomial_stops_on_the_model_optimality_with_correlated_columns():
     tol = 1e-4
     Z = Theta.copy()
     sweeps = cd_multinomial(
-        np.ascontiguousarray(rows.T), q, np.ascontiguousarray(P.T), G, Theta, Z, strength, 0.0,
+        _layout(rows, layout), q, np.ascontiguousarray(P.T), G, Theta, Z, strength, 0.0,
         True, 100_000, tol,
     )  # fmt: skip
     assert sweeps < 100_000

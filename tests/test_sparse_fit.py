@@ -221,6 +221,7 @@ def test_sparse_l1_fit_reaches_the_dense_optimum(l1_ratio, dtype, variant, fit_i
     np.testing.assert_allclose(values[0], values[1], rtol=1e-6 if dtype == np.float32 else 1e-9)
     assert 0 < np.count_nonzero(sparse_model.coef_) < X.shape[1]  # a sparse solution
     np.testing.assert_array_equal(sparse_model.coef_ == 0, dense_model.coef_ == 0)
+    assert sparse_model.n_iter_[0] <= 2 * dense_model.n_iter_[0] + 2
 
 
 def test_sgd_with_l1_on_sparse_leaves_exact_zeros():
@@ -301,8 +302,9 @@ def test_the_callers_matrix_object_keeps_its_arrays():
 
 @pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
 def test_sparse_multinomial_l1_reaches_the_dense_optimum(l1_ratio):
-    """Three classes: proximal Newton on CSR models each class's diagonal block (the coupling
-    left out), the dense path the exact sampled Hessian; the same optimum and zeros."""
+    """Three classes: proximal Newton's model is the exact Hessian on every row on CSR, on a
+    row sample on dense X: the same optimum and zeros, in about as many iterations (the
+    per-class model it replaced took 60-120 against the dense path's 7-8)."""
     X, y = _problem(3, np.float64, seed=11)
     _, _, s = weights_variant("sample_weight", y)
     C = 0.3

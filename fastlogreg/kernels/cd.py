@@ -18,7 +18,8 @@ acceleration of coordinate descent", AISTATS 2021, as skglm's AndersonCD does).
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from .._config import CACHE
 
@@ -172,41 +173,187 @@ def _anderson_point(history, out):
     return np.all(np.isfinite(out))
 
 
+# The sample's working-set columns come in one of two layouts, and the multinomial coordinate
+# descent below is written once for both: `columns` is either a dense (p, n) float64 array (the
+# rows' values, transposed: column j is columns[j]) or a CSC triple (indptr, indices, data) of
+# p columns over n rows (only their non-zeros: sparse X, where a coordinate then costs O(its
+# non-zeros) instead of O(n)). The four loops over a column's entries are the only code that
+# differs; Numba picks the layout's version at compile time (numba.extending.overload).
+
+
+def _n_columns(columns):
+    """p, the number of columns."""
+
+
+def _column_residual(columns, j, k, q, P_t, U, m):
+    """sum over column j's entries of q_i x_ij p_ik (U_ik - m_i)."""
+
+
+def _column_step(columns, j, k, change, P_t, U, m):
+    """U_ik += change x_ij and m_i += change p_ik x_ij over column j's entries."""
+
+
+def _column_shift(columns, j, change, U, m):
+    """U_ik += change x_ij for every class k and m_i += change x_ij (sum_k p_ik = 1)."""
+
+
+def _column_curvature(columns, j, h):
+    """sum over column j's entries of h_i x_ij^2."""
+
+
+@overload(_n_columns, inline="always")
+def _n_columns_layouts(columns):
+    if isinstance(columns, types.Array):
+        return lambda columns: columns.shape[0]
+    return lambda columns: columns[0].shape[0] - 1
+
+
+@overload(_column_residual, inline="always")
+def _column_residual_layouts(columns, j, k, q, P_t, U, m):
+    if isinstance(columns, types.Array):
+
+        def dense(columns, j, k, q, P_t, U, m):
+            total = 0.0
+            for i in range(columns.shape[1]):
+                total += q[i] * columns[j, i] * P_t[k, i] * (U[k, i] - m[i])
+            return total
+
+        return dense
+
+    def csc(columns, j, k, q, P_t, U, m):
+        indptr, indices, data = columns
+        total = 0.0
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            total += q[i] * data[e] * P_t[k, i] * (U[k, i] - m[i])
+        return total
+
+    return csc
+
+
+@overload(_column_step, inline="always")
+def _column_step_layouts(columns, j, k, change, P_t, U, m):
+    if isinstance(columns, types.Array):
+
+        def dense(columns, j, k, change, P_t, U, m):
+            for i in range(columns.shape[1]):
+                x = change * columns[j, i]
+                U[k, i] += x
+                m[i] += x * P_t[k, i]
+
+        return dense
+
+    def csc(columns, j, k, change, P_t, U, m):
+        indptr, indices, data = columns
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            x = change * data[e]
+            U[k, i] += x
+            m[i] += x * P_t[k, i]
+
+    return csc
+
+
+@overload(_column_shift, inline="always")
+def _column_shift_layouts(columns, j, change, U, m):
+    if isinstance(columns, types.Array):
+
+        def dense(columns, j, change, U, m):
+            for i in range(columns.shape[1]):
+                x = change * columns[j, i]
+                for k in range(U.shape[0]):
+                    U[k, i] += x
+                m[i] += x
+
+        return dense
+
+    def csc(columns, j, change, U, m):
+        indptr, indices, data = columns
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            x = change * data[e]
+            for k in range(U.shape[0]):
+                U[k, i] += x
+            m[i] += x
+
+    return csc
+
+
+@overload(_column_curvature, inline="always")
+def _column_curvature_layouts(columns, j, h):
+    if isinstance(columns, types.Array):
+
+        def dense(columns, j, h):
+            total = 0.0
+            for i in range(columns.shape[1]):
+                total += h[i] * columns[j, i] * columns[j, i]
+            return total
+
+        return dense
+
+    def csc(columns, j, h):
+        indptr, indices, data = columns
+        total = 0.0
+        for e in range(indptr[j], indptr[j + 1]):
+            total += h[indices[e]] * data[e] * data[e]
+        return total
+
+    return csc
+
+
+@njit(inline="always")
+def _intercept_residual(k, q, P_t, U, m):
+    """_column_residual for the intercept's column of ones (every row)."""
+    total = 0.0
+    for i in range(q.shape[0]):
+        total += q[i] * P_t[k, i] * (U[k, i] - m[i])
+    return total
+
+
+@njit(inline="always")
+def _model_gradient(columns, j, k, q, P_t, G, Theta, Z, U, m, l2):
+    """The multinomial model's gradient for coefficient (k, j) (j = p: the intercept)."""
+    if j == _n_columns(columns):
+        return G[k, j] + _intercept_residual(k, q, P_t, U, m)
+    return G[k, j] + _column_residual(columns, j, k, q, P_t, U, m) + l2 * (Z[k, j] - Theta[k, j])
+
+
 @njit(cache=CACHE)
-def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max_sweeps, tol):
+def cd_multinomial(columns, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max_sweeps, tol):
     """Coordinate descent on the multinomial model with the exact Hessian of a row sample,
     never formed: per row the Hessian in the scores is diag(p) - p p^T, so with
     U = X~ (Z - Theta)^T (the change of every score) and m_i = p_i . U_i the model's gradient
     for coefficient (k, j) is G_kj + l2 (Z_kj - Theta_kj) + sum_i q_i x_ij p_ik (U_ik - m_i).
-    A step of c on (k, j) updates U_:k += c x_:j and m += c p_:k x_:j: O(rows) per coordinate,
-    so a sweep costs about one Hessian-vector product on the sample (glmnet's "naive"
-    updates, which scale to K (d + 1) parameters where the explicit Hessian would not).
+    A step of c on (k, j) updates U_:k += c x_:j and m += c p_:k x_:j: O(the column's
+    entries) per coordinate, so a sweep costs about one Hessian-vector product on the sample
+    (glmnet's "naive" updates, which scale to K (d + 1) parameters where the explicit Hessian
+    would not).
 
-    rows_t (p, n) float64: the sample's working-set columns, transposed; q (n,) normalised
+    columns: the sample's p working-set columns, dense (p, n) float64 (the rows transposed)
+    or CSC (indptr, indices, data) over n rows (see the layouts above); q (n,) normalised
     weights; P_t (K, n) softmax probabilities at Theta; G, Theta, Z (K, p + 1): gradient,
     current point and the target (updated in place), the last column the intercepts, which
     are not penalised (skipped when not fit_intercept). Stops as cd_quadratic (the optimality
     check costs about one sweep, so it runs only after a sweep of small steps); returns the
     number of sweeps."""
-    p, n = rows_t.shape
-    K = P_t.shape[0]
+    p = _n_columns(columns)
+    K, n = P_t.shape
     U = np.empty((K, n))  # X~ (Z - Theta)^T, from Z's initial value
     m = np.empty(n)
-    _scores_change(rows_t, P_t, Theta, Z, U, m)
+    _scores_change(columns, P_t, Theta, Z, U, m)
     history = np.empty((ANDERSON_DEPTH + 1, K * (p + 1)))
     stored = 0
     trial = np.empty((K, p + 1))
     trial_U, trial_m = np.empty((K, n)), np.empty(n)
     # the model's diagonal, data part: sum_i q_i p_ik (1 - p_ik) x_ij^2 (+ l2 on coefficients)
     A = np.zeros((K, p + 1))
+    h = np.empty(n)
     for k in range(K):
         for i in range(n):
-            h = q[i] * P_t[k, i] * (1.0 - P_t[k, i])
-            A[k, p] += h
-            for j in range(p):
-                A[k, j] += h * rows_t[j, i] * rows_t[j, i]
+            h[i] = q[i] * P_t[k, i] * (1.0 - P_t[k, i])
+        A[k, p] = h.sum()
         for j in range(p):
-            A[k, j] += l2
+            A[k, j] = _column_curvature(columns, j, h) + l2
     n_coordinates = p + 1 if fit_intercept else p
     for sweep in range(max_sweeps):
         biggest = 0.0
@@ -216,13 +363,7 @@ def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max
                 a = A[k, j]
                 if not a > 0.0:
                     continue
-                curvature_term = 0.0
-                for i in range(n):
-                    x = 1.0 if intercept else rows_t[j, i]
-                    curvature_term += q[i] * x * P_t[k, i] * (U[k, i] - m[i])
-                model_gradient = G[k, j] + curvature_term
-                if not intercept:
-                    model_gradient += l2 * (Z[k, j] - Theta[k, j])
+                model_gradient = _model_gradient(columns, j, k, q, P_t, G, Theta, Z, U, m, l2)
                 current = Z[k, j]
                 target = current - model_gradient / a
                 if not intercept:
@@ -230,10 +371,12 @@ def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max
                 change = target - current
                 if change != 0.0:
                     Z[k, j] = target
-                    for i in range(n):
-                        x = 1.0 if intercept else rows_t[j, i]
-                        U[k, i] += change * x
-                        m[i] += change * P_t[k, i] * x
+                    if intercept:
+                        for i in range(n):
+                            U[k, i] += change
+                            m[i] += change * P_t[k, i]
+                    else:
+                        _column_step(columns, j, k, change, P_t, U, m)
                     biggest = max(biggest, abs(change) * a)
             if not intercept:
                 # the common shift of the column: no data curvature along it, only the penalty's,
@@ -247,13 +390,10 @@ def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max
                 if shift != 0.0:
                     for k in range(K):
                         Z[k, j] += shift
-                        for i in range(n):
-                            U[k, i] += shift * rows_t[j, i]
-                    for i in range(n):
-                        m[i] += shift * rows_t[j, i]  # sum_k p_ik = 1
+                    _column_shift(columns, j, shift, U, m)
         if biggest <= tol and (
             _multinomial_model_distance(
-                rows_t, q, P_t, G, Theta, Z, U, m, strength, l2, n_coordinates
+                columns, q, P_t, G, Theta, Z, U, m, strength, l2, n_coordinates
             )
             <= tol
         ):
@@ -262,7 +402,7 @@ def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max
         stored += 1
         if stored == ANDERSON_DEPTH + 1:
             if _anderson_point(history, trial.ravel()):
-                _scores_change(rows_t, P_t, Theta, trial, trial_U, trial_m)
+                _scores_change(columns, P_t, Theta, trial, trial_U, trial_m)
                 if _multinomial_model_value(
                     q, P_t, G, Theta, trial, trial_U, trial_m, strength, l2
                 ) < _multinomial_model_value(q, P_t, G, Theta, Z, U, m, strength, l2):
@@ -275,19 +415,26 @@ def cd_multinomial(rows_t, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max
 
 
 @njit(cache=CACHE)
-def _scores_change(rows_t, P_t, Theta, Z, U, m):
+def _scores_change(columns, P_t, Theta, Z, U, m):
     """U = X~ (Z - Theta)^T stored (K, n), the change of every score, and m_i = p_i . U_i."""
-    p, n = rows_t.shape
+    p = _n_columns(columns)
+    K, n = P_t.shape
     U[:] = 0.0
     m[:] = 0.0
-    for k in range(P_t.shape[0]):
-        for j in range(p + 1):
+    for k in range(K):
+        step = Z[k, p] - Theta[k, p]
+        for i in range(n):
+            U[k, i] = step
+        for j in range(p):
             step = Z[k, j] - Theta[k, j]
             if step != 0.0:
-                for i in range(n):
-                    U[k, i] += step * (1.0 if j == p else rows_t[j, i])
-        for i in range(n):
-            m[i] += P_t[k, i] * U[k, i]
+                _column_step(columns, j, k, step, P_t, U, m)
+    # m from U directly (the steps above added to it too, in another order)
+    for i in range(n):
+        total = 0.0
+        for k in range(K):
+            total += P_t[k, i] * U[k, i]
+        m[i] = total
 
 
 @njit(cache=CACHE)
@@ -311,21 +458,15 @@ def _multinomial_model_value(q, P_t, G, Theta, Z, U, m, strength, l2):
 
 
 @njit(cache=CACHE)
-def _multinomial_model_distance(rows_t, q, P_t, G, Theta, Z, U, m, strength, l2, n_coordinates):
+def _multinomial_model_distance(columns, q, P_t, G, Theta, Z, U, m, strength, l2, n_coordinates):
     """The largest distance of cd_multinomial's model gradient to the L1 subdifferential at Z,
     over its coordinates (intercepts unpenalised). About one sweep's work."""
-    p, n = rows_t.shape
+    p = _n_columns(columns)
     largest = 0.0
     for j in range(n_coordinates):
-        intercept = j == p
         for k in range(P_t.shape[0]):
-            gradient = G[k, j]
-            for i in range(n):
-                x = 1.0 if intercept else rows_t[j, i]
-                gradient += q[i] * x * P_t[k, i] * (U[k, i] - m[i])
-            if not intercept:
-                gradient += l2 * (Z[k, j] - Theta[k, j])
-            largest = max(largest, _distance(gradient, Z[k, j], strength, not intercept))
+            gradient = _model_gradient(columns, j, k, q, P_t, G, Theta, Z, U, m, l2)
+            largest = max(largest, _distance(gradient, Z[k, j], strength, j != p))
     return largest
 
 

@@ -255,32 +255,38 @@ def _working_set(Theta, G, penalty):
 
 
 def _sparse_model_minimiser(objective, theta, grad, penalty, l2, inner_tol, columns):
-    """_model_minimiser on sparse X: the model's Hessian on every row and the working set's
-    columns as CSC, minimised by kernels/cd_sparse.py (no centring: it would make the columns
-    dense). Binomial: the exact Hessian, from the rows' curvatures at theta (left behind by the
-    loss pass there). Multinomial: each class's diagonal block, q_i p_ik (1 - p_ik), one class
-    at a time (glmnet's per-class model: the coupling between classes is left out, which costs
-    iterations, not correctness: the line search and the stopping tests are the full
-    objective's)."""
+    """_model_minimiser on sparse X: the model's exact Hessian on every row, with the working
+    set's columns as CSC (no centring: it would make the columns dense). Binomial: from the
+    rows' curvatures at theta (left behind by the loss pass there), kernels/cd_sparse.py.
+    Multinomial: through the per-row structure diag(p) - p p^T, as on a dense sample
+    (kernels/cd.py cd_multinomial on the CSC layout; p at theta costs one pass). glmnet's
+    per-class model (each class's diagonal block only) had taken 60-120 iterations where the
+    dense path takes 7-8 on a 400 x 30 three-class test."""
     X_A = objective.data.columns(columns)
     d = objective.n_features
     local = np.append(columns, d)
     Theta = objective.as_matrix(theta)
     G = objective.as_matrix(grad)
-    if objective.n_outputs == 1:
-        curvatures = objective.row_curvature(theta)[None, :]
-    else:
-        curvatures = objective.class_curvatures(theta).T  # (K, n)
     work = max(X_A.nnz, 1) + objective.n_samples  # one sweep's reads
-    sweeps = max(MAX_SWEEPS, int(CD_WORK / work))
+    sweeps = max(MAX_SWEEPS, int(CD_WORK / (work * objective.n_outputs)))
     target = Theta.copy()
-    for k in range(objective.n_outputs):
-        x = np.ascontiguousarray(Theta[k, local])
+    if objective.n_outputs == 1:
+        x = np.ascontiguousarray(Theta[0, local])
         z = x.copy()
         cd_columns(
-            X_A.indptr, X_A.indices, X_A.data, np.ascontiguousarray(curvatures[k]),
-            np.ascontiguousarray(G[k, local]), x, penalty.strength, l2,
+            X_A.indptr, X_A.indices, X_A.data, objective.row_curvature(theta),
+            np.ascontiguousarray(G[0, local]), x, penalty.strength, l2,
             objective.fit_intercept, z, np.zeros(objective.n_samples), sweeps, inner_tol,
         )  # fmt: skip
-        target[k, local] = z
+        target[0, local] = z
+        return target.ravel()
+    P_t = np.ascontiguousarray(objective.class_probabilities(theta).T)
+    start = np.ascontiguousarray(Theta[:, local])
+    Z = start.copy()
+    cd_multinomial(
+        (X_A.indptr, X_A.indices, X_A.data), objective.s * objective.scale, P_t,
+        np.ascontiguousarray(G[:, local]), start, Z, penalty.strength, l2,
+        objective.fit_intercept, sweeps, inner_tol,
+    )  # fmt: skip
+    target[:, local] = Z
     return target.ravel()
