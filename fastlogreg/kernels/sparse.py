@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from .._config import CACHE, POINTWISE_FASTMATH
 from .._numerics import exp_neg, loss_and_residual, sigmoid
+from .._simd import prefetch2
 from .multinomial import _softmax_residual, _softmax_rows
 
 CHUNK_ROWS = 256  # rows per chunk of loss_gradient (scores, pointwise loss, scatter)
@@ -58,6 +59,25 @@ def nnz_block_starts(indptr, n_blocks):
     starts[0] = 0
     starts[n_blocks] = n
     return starts
+
+
+# A pass gathers and scatters at the row's columns, which on text are cache misses: asking for
+# the lines of the row AHEAD_ROWS ahead overlaps them with this row's work. Measured on the
+# 1M x 2^20 text problem (one thread, bench.sparse_pass, with another process on the other
+# core): loss and gradient 181 -> 107 ms, Hessian-vector product 181 -> 82 ms; 10 classes on
+# 200k rows' 212,070 stored columns: 166 -> 67 ms (1 row ahead: 73, 4: 78, 8: 89)
+AHEAD_ROWS = 2
+
+
+@njit(inline="always")
+def _prefetch_classes(indices, lo, hi, M_t):
+    """Ask for the cache lines of M_t[indices[p]] over entries lo..hi of a row visited later:
+    M_t (d, K) C-contiguous, a column's K values in one or two lines (first and last asked)."""
+    last = M_t.shape[1] - 1
+    for p in range(lo, hi):
+        j = np.uint64(indices[p])
+        prefetch2(M_t, j, 0)
+        prefetch2(M_t, j, last)
 
 
 @njit(inline="always")
@@ -197,6 +217,9 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature, 
             m = min(CHUNK_ROWS, last - first)
             for t in range(m):
                 i = first + t
+                if t + AHEAD_ROWS < m:
+                    ahead = i + AHEAD_ROWS
+                    _prefetch_classes(indices, indptr[ahead], indptr[ahead + 1], wg)
                 z[t] = _row_score(data, indices, indptr[i], indptr[i + 1], weights, b)
             rows = slice(first, first + m)
             loss += _pointwise(y[rows], s[rows], z[:m], curvature[rows] if store else z[:0], store)
@@ -238,10 +261,16 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
             m = min(CHUNK_ROWS, last - first)
             for t in range(m):
                 i = first + t
+                if t + AHEAD_ROWS < m:
+                    ahead = i + AHEAD_ROWS
+                    _prefetch_classes(indices, indptr[ahead], indptr[ahead + 1], W_t)
                 _class_scores(data, indices, indptr[i], indptr[i + 1], W_t, b, Z[t])
             loss += _softmax_residual(y[first : first + m], s[first : first + m], Z[:m])
             for t in range(m):
                 i = first + t
+                if t + AHEAD_ROWS < m:
+                    ahead = i + AHEAD_ROWS
+                    _prefetch_classes(indices, indptr[ahead], indptr[ahead + 1], G_t)
                 _scatter_classes(
                     data, indices, indptr[i], indptr[i + 1], Z[t], G_t, partial_intercepts[k]
                 )
@@ -268,6 +297,9 @@ def hessian_product(data, indices, indptr, curvature, v, v_b, n_blocks, out, wor
         intercept = 0.0
         for i in range(starts[k], starts[k + 1]):
             lo, hi = indptr[i], indptr[i + 1]
+            if i + AHEAD_ROWS < starts[k + 1]:
+                ahead = i + AHEAD_ROWS
+                _prefetch_classes(indices, indptr[ahead], indptr[ahead + 1], vg)
             t = curvature[i] * _row_score(data, indices, lo, hi, direction, v_b)
             intercept += t
             for p in range(lo, hi):
@@ -324,6 +356,10 @@ def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_b
         u = scratch[k, 0]
         r = scratch[k, 1]
         for i in range(starts[k], starts[k + 1]):
+            if i + AHEAD_ROWS < starts[k + 1]:
+                ahead = i + AHEAD_ROWS
+                _prefetch_classes(indices, indptr[ahead], indptr[ahead + 1], V_t)
+                _prefetch_classes(indices, indptr[ahead], indptr[ahead + 1], G_t)
             _class_scores(data, indices, indptr[i], indptr[i + 1], V_t, v_b, u)
             weight = 0.0  # q_i, the sum of q_i p_ik over k
             mean = 0.0  # q_i p_i . u_i
