@@ -149,17 +149,19 @@ class CSRData:
     def check_finite(self):
         """as_csr has checked the stored values; a row's duplicate entries of one column are
         summed (as scipy reads them), and those sums can still overflow: the validation's
-        ValueError naming the first that does. Only when some row's values could add up past
-        float64 at all (its longest row times the largest |value|) does it look further, and
+        ValueError naming the first that does (past the largest value of X's dtype: scipy sums
+        float32 duplicates in float32). Only when some row's values could add up past it at
+        all (its longest row times the largest |value|) does it look further, and
         then only if rows repeat columns: predict calls this on every X it is given."""
         X = self.X
+        limit = float(np.finfo(X.dtype).max)  # scipy sums float32 duplicates in float32
         longest = int(np.diff(X.indptr).max())
-        if longest <= 1 or self.max_abs() * longest <= np.finfo(np.float64).max:
+        if longest <= 1 or self.max_abs() * longest <= limit:
             return
         if self.canonical(1):
             return
         row, column = sparse.first_nonfinite_sum(
-            X.data, X.indices, X.indptr, X.shape[1], numba.get_num_threads()
+            X.data, X.indices, X.indptr, X.shape[1], numba.get_num_threads(), limit
         )
         if row >= 0:
             raise ValueError(

@@ -354,6 +354,23 @@ def test_columns_no_row_stores_get_their_optimum(n_classes):
         assert np.all(model.coef_[:, unstored] == 0.0)
 
 
+def test_float32_duplicates_that_add_up_past_float32_are_reported_as_infinity():
+    """scipy sums float32 duplicates in float32: 3e38 + 3e38 is infinity there, as the dense
+    copy shows (and the dense fit rejects); the sparse fit and predict reject it too."""
+    X = sp.csr_matrix(
+        (np.array([3e38, 3e38, 1.0, -1.0], np.float32), np.array([0, 0, 1, 1]),
+         np.array([0, 2, 3, 4])),
+        shape=(3, 2),
+    )  # fmt: skip
+    assert np.isinf(X.toarray()[0, 0])
+    match = r"infinity in column 0 \(row 0\)"
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression().fit(X, [0, 1, 0])
+    model = LogisticRegression().fit(np.eye(3, 2, dtype=np.float32), [0, 1, 0])
+    with pytest.raises(ValueError, match=match):
+        model.predict_proba(X)
+
+
 def test_infinite_duplicates_name_the_inputs_column_when_columns_are_unused():
     X = sp.csr_matrix(
         (np.array([1e308, 1e308, 1.0, 2.0]), np.array([2, 2, 1, 2]), np.array([0, 2, 3, 4])),

@@ -472,11 +472,13 @@ def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks, work):
 
 
 @njit(parallel=True, cache=CACHE)
-def first_nonfinite_sum(data, indices, indptr, n_features, n_blocks):
+def first_nonfinite_sum(data, indices, indptr, n_features, n_blocks, limit):
     """(row, column) of the first entry whose stored values, summed as scipy.sparse reads a
-    row's duplicates (in float64, as the passes use them), are not finite, or (-1, -1). The
-    stored values themselves are finite (as_csr checked them); only duplicates can overflow.
-    A per-thread (n_features,) row scratch; no fastmath (it would assume finiteness)."""
+    row's duplicates, exceed limit in magnitude (the largest finite value of data's dtype:
+    scipy sums float32 duplicates in float32, where 3e38 + 3e38 is infinity), or (-1, -1).
+    The stored values themselves are finite (as_csr checked them); only duplicates can
+    overflow. A per-thread (n_features,) float64 row scratch; no fastmath (it would assume
+    finiteness)."""
     starts = nnz_block_starts(indptr, n_blocks)
     found = np.full((n_blocks, 2), -1, dtype=np.int64)
     rows = np.zeros((n_blocks, n_features))
@@ -488,7 +490,7 @@ def first_nonfinite_sum(data, indices, indptr, n_features, n_blocks):
             bad = -1
             for p in range(lo, hi):
                 j = np.uint64(indices[p])
-                if bad < 0 and not np.isfinite(dense_row[j]):
+                if bad < 0 and not abs(dense_row[j]) <= limit:
                     bad = np.int64(j)
             for p in range(lo, hi):
                 dense_row[np.uint64(indices[p])] = 0.0
