@@ -27,17 +27,24 @@ def plot_problem(name, problem, machine, out):
     names = [s for s, _ in solvers]
     ours = [s.startswith("fastlogreg") for s in names]
     fig, (bars, scatter) = plt.subplots(1, 2, figsize=(13, 0.35 * len(names) + 2.5))
+    relative = all(ratios[s] is not None for s in names)  # some peer reached the gap
     bars.barh(
         names,
-        [ratios[s] for s in names],
+        [ratios[s] if relative else problem["solvers"][s]["seconds"] for s in names],
         color=["tab:blue" if o else "tab:grey" for o in ours],
     )
-    bars.axvline(1.0, color="black", linewidth=0.8)
+    if relative:
+        bars.axvline(1.0, color="black", linewidth=0.8)
     bars.set_xscale("log")
     bars.invert_yaxis()
-    bars.set_xlabel("median fit time / fastest peer's (log scale; < 1 is faster)")
+    bars.set_xlabel(
+        "median fit time / fastest peer's at a gap <= 1e-6 (log scale; < 1 is faster)"
+        if relative
+        else "median fit time, s (log scale; no peer reached a gap <= 1e-6)"
+    )
     bars.set_title(
-        "time relative to the fastest peer\n(blue: fastlogreg, grey: peers)", fontsize=10
+        "time relative to the fastest accurate peer\n(blue: fastlogreg, grey: peers)",
+        fontsize=10,
     )
     for solver, result in solvers:
         gap = max(result["gap"], 1e-16)
