@@ -50,6 +50,7 @@ class LogisticObjective:
     def __init__(self, X, y, s, C=1.0, fit_intercept=True, n_blocks=1, n_classes=2, l1_ratio=0.0):
         self.data = as_data(X)  # the passes, whatever the data kind (data.py)
         self.y, self.s = y, s
+        self.C, self.l1_ratio, self.n_classes = C, l1_ratio, n_classes
         self.n_samples, self.n_features = X.shape
         self.fit_intercept = bool(fit_intercept)
         self.datafit = for_classes(n_classes)
@@ -160,6 +161,14 @@ class LogisticObjective:
         return self.datafit.row_curvature(
             self.data, self.s * self.scale, self.as_matrix(theta), self.n_blocks
         )
+
+    def on_columns(self, X):
+        """The same objective (labels, weights, C, l1_ratio, intercept, threads) on other
+        columns of the same rows, X (n, d'): data.UsedColumns's restriction."""
+        return LogisticObjective(
+            X, self.y, self.s, self.C, self.fit_intercept, self.n_blocks, self.n_classes,
+            self.l1_ratio,
+        )  # fmt: skip
 
     def class_probabilities(self, theta):
         """Multinomial: the softmax probabilities p_ik at theta, (n, K) float64 (one pass)."""

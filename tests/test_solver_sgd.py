@@ -646,3 +646,37 @@ def test_subdifferential_distance_of_each_kind_of_entry():
     np.testing.assert_allclose(
         subdifferential_distance(objective, theta, np.array([-0.25, 0.2, 0.25, 0.0])), 0.0
     )
+
+
+@pytest.mark.parametrize(("n_classes", "l1_ratio"), [(2, 0.0), (3, 0.0), (3, 0.5)])
+def test_the_end_check_on_stored_columns_equals_the_full_check(n_classes, l1_ratio):
+    """solvers/sgd.py _on_stored_columns: with theta 0 on the columns no row stores, the end
+    check's loss, gradient and decrease on the stored columns equal those on every column."""
+    import scipy.sparse as sp
+    from conftest import awkward_csr
+
+    from fastlogreg import _validation as V
+    from fastlogreg.solvers.prox_newton import proximal_newton_decrease
+    from fastlogreg.solvers.sgd import _on_stored_columns
+
+    X = awkward_csr(np.float64, np.int32, n=300, d=20, seed=4)
+    X = V.as_csr(sp.hstack([X, sp.csr_matrix((300, 3000))]).tocsr())  # worth restricting
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, n_classes, 300).astype(np.float64)
+    objective = LogisticObjective(X, y, np.ones(300), 1.0, True, 2, n_classes, l1_ratio)
+    Theta = np.zeros((objective.n_outputs, X.shape[1] + 1))
+    Theta[:, :20] = rng.standard_normal((objective.n_outputs, 20))
+    Theta[:, 5] = 0.0  # awkward_csr's unstored column
+    Theta[:, -1] = 0.3
+    theta = Theta.ravel()
+    checked, theta_c, extend = _on_stored_columns(objective, theta)
+    assert checked.n_features == 19 and np.array_equal(extend(theta_c), theta)
+    loss, grad = objective.loss_gradient(theta)
+    loss_c, grad_c = checked.loss_gradient(theta_c)
+    assert loss_c == pytest.approx(loss, rel=1e-12)
+    decrease = proximal_newton_decrease if l1_ratio > 0 else newton_decrease
+    assert decrease(checked, theta_c, grad_c) == pytest.approx(
+        decrease(objective, theta, grad), rel=1e-6
+    )
+    Theta[0, 30] = 1.0  # a non-zero on an unstored column: no restriction
+    assert _on_stored_columns(objective, Theta.ravel())[0] is objective
