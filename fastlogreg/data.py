@@ -352,10 +352,13 @@ def used_columns(X, n_outputs):
     if not sp.issparse(X):
         return None
     CSRData(X).check_finite()
-    counts = np.bincount(X.indices, minlength=X.shape[1])
+    cost = X.nnz * X.indptr.dtype.itemsize
+    if X.shape[1] * n_outputs * SOLVER_VECTORS * 8 <= cost:
+        return None  # even with every column unstored: no need to count them
+    counts = sparse.column_counts(X.indices, X.shape[1])
     n_unstored = X.shape[1] - np.count_nonzero(counts)
     saved = n_unstored * n_outputs * SOLVER_VECTORS * 8
-    if n_unstored in (0, X.shape[1]) or saved <= X.nnz * X.indptr.dtype.itemsize:
+    if n_unstored in (0, X.shape[1]) or saved <= cost:
         return None  # (and no fit on 0 columns when nothing is stored)
     return UsedColumns(X, counts)
 

@@ -427,6 +427,16 @@ def weighted_column_squares(data, indices, indptr, H, canonical, n_blocks, out, 
     _sum_class_blocks(partial, partial_intercepts, out)
 
 
+@njit(cache=CACHE)
+def column_counts(indices, n_features):
+    """How many stored entries each column has, int64 (n_features,), from the indices as
+    they are (np.bincount would first copy int32 indices to int64: 147 MB for 18.4M)."""
+    counts = np.zeros(n_features, dtype=np.int64)
+    for p in range(indices.shape[0]):
+        counts[np.uint64(indices[p])] += 1
+    return counts
+
+
 @njit(parallel=True, cache=CACHE)
 def rows_without_repeats(indices, indptr, n_features, n_blocks):
     """Whether no row stores one column twice (sorted or not): the passes that square entries
