@@ -14,7 +14,8 @@ row-major into the solvers' theta. For each it offers the same few things, named
   X~^T diag(h_k) X~ (exact for the binomial datafit; for the multinomial one they leave out the
   coupling between classes, which the proximal Newton solver accepts as its quadratic model);
 - hessp(data, q, Theta, l2, fit_intercept, n_blocks): the mean-form Hessian on every row, as
-  sample_hessp's pair, each product one pass (truncated Newton on sparse and wide data);
+  sample_hessp's pair, each product one pass (truncated Newton on sparse and wide data),
+  returned in one buffer that the next product overwrites (a d-long vector less at the peak);
 - scores(data, Theta, probability, out, n_blocks): prediction.
 
 Row samples are float64 ndarrays or data.SampleCSR; the data.sample_* products serve both.
@@ -69,8 +70,9 @@ class Binomial:
         if not fit_intercept:
             diagonal[-1] = 1.0
 
+        out = np.empty(d + 1)  # every product's result, overwritten by the next
+
         def hessp(v):
-            out = np.empty(d + 1)
             data.hessian_product(h, v[:-1], v[-1] if fit_intercept else 0.0, n_blocks, out)
             axpy(v[:-1], out[:-1], a=l2)  # in place: out[:-1] += l2 v[:-1]
             if not fit_intercept:
@@ -160,10 +162,10 @@ class Multinomial:
         if not fit_intercept:
             Diagonal[:, -1] = 1.0
         no_intercepts = np.zeros(K)
+        out = np.empty(K * (d + 1))  # every product's result, overwritten by the next
 
         def hessp(v):
             V = v.reshape(K, d + 1)
-            out = np.empty(K * (d + 1))
             v_b = V[:, -1] if fit_intercept else no_intercepts
             data.multinomial_hessian_product(qP, V[:, :-1], v_b, n_blocks, out)
             Out = out.reshape(K, d + 1)

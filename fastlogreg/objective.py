@@ -146,9 +146,12 @@ class LogisticObjective:
         )
 
     def _stored_curvature(self, theta):
-        """The mean-form row curvatures the last loss_gradient left behind, if it was at theta
-        (the array itself: valid until the next loss_gradient)."""
-        if self._curvature_at is not None and np.array_equal(theta, self._curvature_at):
+        """The mean-form row curvatures the last loss_gradient left behind, if it was called
+        with this very array theta (the array itself: valid until the next loss_gradient).
+        Identity, not equality: a copy of theta to compare against was one more d-long vector
+        at the truncated Newton fit's peak; the solvers pass the point they last evaluated
+        and never change a point in place."""
+        if theta is self._curvature_at:
             return self._curvature
         return None
 
@@ -201,7 +204,7 @@ class LogisticObjective:
                 self._curvature,
             )  # fmt: skip
             self._curvature *= self.scale  # kept in the mean form
-            self._curvature_at = np.array(theta)
+            self._curvature_at = theta
         else:
             loss = self.datafit.loss_gradient(
                 self.data, self.y, self.s, Theta, self.n_blocks, grad, self._serial

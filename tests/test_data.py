@@ -166,3 +166,19 @@ def test_used_columns_is_none_when_nothing_is_gained():
     X = sp.hstack([sp.random(400, 39, density=0.2, random_state=0), sp.csr_matrix((400, 1))])
     X = V.as_csr(X.tocsr())
     assert used_columns(X, 1) is None and used_columns(X, 1000) is not None
+
+
+def test_stored_curvature_is_kept_for_the_evaluated_array_itself():
+    """objective._stored_curvature: the row curvatures a sparse binomial pass leaves behind
+    serve hessp at the very array it evaluated (no copy of theta to compare against); an
+    equal copy gets a pass of its own, with the same result."""
+    X = V.as_csr(awkward_csr(np.float64, np.int32, n=200, d=20, seed=5))
+    y = (np.arange(200) % 2).astype(np.float64)
+    objective = LogisticObjective(X, y, np.ones(200), 1.0, True, 2)
+    theta = np.linspace(-0.2, 0.2, 21)
+    objective.loss_gradient(theta)
+    assert objective._stored_curvature(theta) is not None
+    assert objective._stored_curvature(theta.copy()) is None
+    v = np.linspace(1.0, 2.0, 21)
+    same = objective.hessp(theta)[0](v).copy()
+    np.testing.assert_allclose(objective.hessp(theta.copy())[0](v), same, rtol=1e-13)

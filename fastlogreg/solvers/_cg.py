@@ -14,14 +14,14 @@ def conjugate_gradient(hessp, b, diagonal, rtol, max_iter):
     max_iter products, or at a direction of zero or negative curvature (a flat direction: no
     penalty, collinear columns, the multinomial's common shift), where the iterate so far is
     returned. It starts from 0, and every iterate lowers x^T H x / 2 - b^T x, so an early stop
-    still gives a descent direction for the quadratic model."""
+    still gives a descent direction for the quadratic model. hessp's result is written over
+    (it may reuse one buffer from call to call); b and diagonal are not."""
     if not np.all(diagonal > 0):
         diagonal = np.where(diagonal > 0, diagonal, 1.0)
     x = np.zeros_like(b)
     r = b.copy()
-    z = r / diagonal
-    p = z.copy()
-    rz = float(r @ z)
+    p = r / diagonal  # the first preconditioned residual z
+    rz = float(r @ p)
     if not rz > 0:  # b = 0
         return x
     stop = rtol * float(np.linalg.norm(r))
@@ -37,7 +37,9 @@ def conjugate_gradient(hessp, b, diagonal, rtol, max_iter):
         r = axpy(hp, r, a=-step)
         if float(np.linalg.norm(r)) <= stop:
             break
-        np.divide(r, diagonal, out=z)
+        # z = r / diagonal in the product's buffer, which is not needed any more (one K d
+        # vector less at the fit's peak: 8 MiB at d = 2^20)
+        z = np.divide(r, diagonal, out=hp)
         rz, rz_old = float(r @ z), rz
         if not rz > 0:  # the residual underflowed
             break
