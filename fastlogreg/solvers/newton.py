@@ -177,6 +177,9 @@ def _newton_iterations(objective, theta0, newton_direction, tol, max_iter, verbo
             break
         stalled = stall.update(loss, new_loss, trial, new_grad)
         theta, loss, grad = trial, new_loss, new_grad
+        # the next direction is computed without this one alive (one d-long vector less at
+        # the truncated Newton fit's peak, inside its conjugate gradients)
+        direction = None
         n_iter += 1
         history.append(loss)
         if verbose:
