@@ -422,19 +422,14 @@ def _scores_change(columns, P_t, Theta, Z, U, m):
     U[:] = 0.0
     m[:] = 0.0
     for k in range(K):
-        step = Z[k, p] - Theta[k, p]
+        step = Z[k, p] - Theta[k, p]  # the intercept's: every row
         for i in range(n):
             U[k, i] = step
+            m[i] += P_t[k, i] * step
         for j in range(p):
             step = Z[k, j] - Theta[k, j]
             if step != 0.0:
                 _column_step(columns, j, k, step, P_t, U, m)
-    # m from U directly (the steps above added to it too, in another order)
-    for i in range(n):
-        total = 0.0
-        for k in range(K):
-            total += P_t[k, i] * U[k, i]
-        m[i] = total
 
 
 @njit(cache=CACHE)
