@@ -141,7 +141,13 @@ def test_default_schedule_reaches_the_optimum_on_unscaled_columns(n_jobs):
     # the benchmark's recipe at a small size; Hogwild (n_jobs=2) must get there too
     X, y = make_problem(40_000, 10, seed=5)
     model = LogisticRegression(solver="sgd", n_jobs=n_jobs, random_state=0, max_iter=5, tol=None)
-    model.fit(X, y)
+    with warnings.catch_warnings():
+        if n_jobs > 1:
+            # Hogwild is not reproducible: under load (a CI run) its 5 epochs once ended
+            # where one Newton step would gain 1.3e-4 > tol and it warned, rightly; the gap
+            # below is what this test is about
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
     assert _relative_gap(X, y, model) <= 1e-3
 
 
