@@ -65,6 +65,11 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
     return "newton" if n_features <= AUTO_NEWTON_MAX_FEATURES else "lbfgs"
 
 
+def _n_outputs(classes):
+    """Rows of coef_: 1 for two classes (binomial), K for K >= 3 (multinomial)."""
+    return 1 if classes.shape[0] == 2 else classes.shape[0]
+
+
 def _trains_by_sgd(model):
     """partial_fit's availability: it runs SGD epochs, so only with solver 'sgd' or 'auto'."""
     if model.solver not in ("auto", "sgd"):
@@ -227,10 +232,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
-            theta0 = self._starting_point(X.shape[1], classes)
+            theta0 = self._starting_point(X.shape[1], classes)  # None: zeros
             solver = self._pick_solver(X, classes)
             if solver == "sgd":
                 objective = self._objective(X, codes, s, classes, n_threads)
+                if theta0 is None:
+                    theta0 = np.zeros(_n_outputs(classes) * (X.shape[1] + 1))
                 progress = SGDProgress.start(theta0)
                 result = self._run_sgd(objective, progress, n_threads, self.max_iter, self.tol)
             else:
@@ -326,14 +333,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit_stored_columns(self, solver, X, codes, s, classes, n_threads, theta0):
         """The batch solver's result on the columns of sparse X that its rows store
         (data.UsedColumns: the same optimum, shorter vectors), extended to every column."""
-        n_outputs = theta0.shape[0] // (X.shape[1] + 1)
+        n_outputs = _n_outputs(classes)
         subset = used_columns(X, n_outputs)
         if subset is None:
             return self._run_batch_solver(
                 solver, self._objective(X, codes, s, classes, n_threads), theta0
             )
         objective = self._objective(subset.X, codes, s, classes, n_threads)
-        result = self._run_batch_solver(solver, objective, subset.restrict(theta0, n_outputs))
+        start = None if theta0 is None else subset.restrict(theta0, n_outputs)
+        result = self._run_batch_solver(solver, objective, start)
         unstored = theta0 if self.C == np.inf else None  # penalised: their optimum is 0
         result.theta = subset.extend(result.theta, n_outputs, unstored)
         return result
@@ -400,8 +408,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             del self.feature_names_in_
 
     def _starting_point(self, n_features, classes):
+        """The warm start's theta (n_outputs (d + 1),), or None for a cold start at zero."""
         if self.warm_start and hasattr(self, "coef_"):
-            n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
+            n_outputs = _n_outputs(classes)
             if self.coef_.shape != (n_outputs, n_features) or not np.array_equal(
                 self.classes_, classes
             ):
@@ -411,12 +420,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     f"fit has {n_features} and {classes.tolist()}. Set warm_start=False."
                 )
             return self._fitted_theta(n_features, classes)
-        n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
-        return np.zeros(n_outputs * (n_features + 1))  # a fresh fit starts from zero
+        return None  # a fresh fit starts from zero (the solvers' own zeros: see solvers/)
 
     def _fitted_theta(self, n_features, classes):
         """The fitted coefficients and intercepts as a solver's theta, or zeros if not fitted."""
-        n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
+        n_outputs = _n_outputs(classes)
         Theta = np.zeros((n_outputs, n_features + 1))
         if hasattr(self, "coef_"):
             Theta[:, :-1] = self.coef_

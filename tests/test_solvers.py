@@ -204,3 +204,25 @@ def test_a_tol_below_the_rounding_level_is_said_as_such(breast_cancer_raw, solve
     best = naive.objective(X, y, s, reference.coef_[0], reference.intercept_[0], 1.0)
     ours = naive.objective(X, y, s, model.coef_[0], model.intercept_[0], 1.0)
     assert abs(ours - best) <= 1e-12 * best
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton", "prox_newton"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_no_starting_point_is_a_start_at_zero(solver, n_classes):
+    """theta0=None (the estimator's cold start) runs exactly as an explicit zeros start, and
+    neither start array is modified."""
+    from fastlogreg import solvers
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 5))
+    y = rng.integers(0, n_classes, 120).astype(np.float64)
+    objective = LogisticObjective(X, y, np.ones(120), 1.0, True, 1, n_classes=n_classes,
+                                  l1_ratio=0.5 if solver == "prox_newton" else 0.0)  # fmt: skip
+    run = {"gd": solvers.gradient_descent, "lbfgs": solvers.lbfgs, "newton": solvers.newton,
+           "prox_newton": solvers.prox_newton}[solver]  # fmt: skip
+    zeros = np.zeros(objective.n_params)
+    from_zeros = run(objective, zeros, tol=1e-8, max_iter=500)
+    from_none = run(objective, None, tol=1e-8, max_iter=500)
+    assert not zeros.any()
+    assert from_none.n_iter == from_zeros.n_iter > 0
+    np.testing.assert_array_equal(from_none.theta, from_zeros.theta)

@@ -154,6 +154,15 @@ def subdifferential_distance(objective, theta, grad):
     return L1(strength, objective.n_features).subdifferential_distance(theta, grad)
 
 
+def starting_theta(objective, theta0):
+    """The solver's own float64 copy of theta0 (never the caller's array), or zeros when
+    theta0 is None: a cold start then holds no second n_params vector alive in the callers'
+    frames for the whole fit (8 MB of the 1M x 2^20 fit's peak)."""
+    if theta0 is None:
+        return np.zeros(objective.n_params)
+    return np.array(theta0, dtype=np.float64)
+
+
 def check_start(loss):
     """A solver's first objective value must be finite: otherwise the warm start or X's scale
     is to blame, and no iteration can help."""

@@ -22,6 +22,7 @@ from ._stopping import (
     max_abs,
     max_iter_message,
     rounding_message,
+    starting_theta,
     stopped_message,
 )
 
@@ -52,7 +53,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
         step = float(learning_rate)
     min_step = step * MIN_STEP_SHRINK
 
-    theta = np.array(theta0, dtype=np.float64)
+    theta = starting_theta(objective, theta0)
     loss, grad, theta_next = objective.gd_epoch(theta, step)
     step_next = step  # the step that produced theta_next from theta
     check_start(loss)

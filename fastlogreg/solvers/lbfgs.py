@@ -28,6 +28,7 @@ from ._stopping import (
     gradient_converged,
     max_iter_message,
     rounding_message,
+    starting_theta,
     stopped_message,
 )
 from .gd import SolverResult, print_progress
@@ -100,14 +101,14 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
     J (each iteration evaluates J at most MAX_EVALUATIONS times, so max_iter also bounds the
     passes over X). Only the gradient test counts as converged. loss_history holds J after
     every iteration."""
-    theta0 = np.array(theta0, dtype=np.float64)
-    loss, grad = objective.loss_gradient(theta0)  # first: it names NaN or inf in X
+    theta = starting_theta(objective, theta0)
+    loss, grad = objective.loss_gradient(theta)  # first: it names NaN or inf in X
     check_start(loss)
-    if gradient_converged(objective, theta0, grad, tol)[0]:  # at the start: no iteration
-        return SolverResult(theta0, 0, True, [loss], "")
+    if gradient_converged(objective, theta, grad, tol)[0]:  # at the start: no iteration
+        return SolverResult(theta, 0, True, [loss], "")
     decrement = None
     coordinates = Preconditioned(*preconditioner(objective))
-    u = coordinates.to_u(theta0)
+    u = coordinates.to_u(theta)
     grad_u = coordinates.gradient_u(grad)
 
     def evaluate(t):
@@ -120,7 +121,6 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
     pairs = []  # (s, y, 1 / y.s), oldest first
     history = []
     stall = RoundingStall(objective)
-    theta = theta0
     message = ""
     converged = False
     while len(history) < max_iter:

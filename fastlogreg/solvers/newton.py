@@ -32,6 +32,7 @@ from ._stopping import (
     max_abs,
     max_iter_message,
     rounding_message,
+    starting_theta,
     stopped_message,
 )
 from .gd import SolverResult, print_progress
@@ -141,7 +142,7 @@ def newton(
 
 def _newton_iterations(objective, theta0, newton_direction, tol, max_iter, verbose):
     """The Newton iteration with line search, newton_direction(theta, grad) giving the step."""
-    theta = np.array(theta0, dtype=np.float64)
+    theta = starting_theta(objective, theta0)
     loss, grad = objective.loss_gradient(theta)
     check_start(loss)
     history = []

@@ -41,7 +41,7 @@ from ..kernels.hessian import weighted_gram
 from ..penalties import L1
 from ._duality import duality_gap
 from ._line_search import ROUNDING_SLACK
-from ._stopping import check_start
+from ._stopping import check_start, starting_theta
 from .gd import SolverResult
 from .newton import HESSIAN_ROWS, ROWS_PER_PARAMETER, check_squares, hessian_sample
 
@@ -76,7 +76,7 @@ def prox_newton(
         sample = rows, s / s.sum()
     l2 = objective.l2 * objective.scale
 
-    theta = np.array(theta0, dtype=np.float64)
+    theta = starting_theta(objective, theta0)
     loss, grad = objective.loss_gradient(theta)
     check_start(loss)
     value = loss + penalty.value(theta)
