@@ -3,7 +3,9 @@ datafits and the solvers never ask which kind they have:
 
 - DenseData: a C-contiguous float32 or float64 ndarray (kernels/dense.py, kernels/multinomial.py);
 - CSRData: a scipy.sparse CSR matrix or array, float32 or float64 values, int32 or int64
-  indices (kernels/sparse.py), never densified.
+  indices (kernels/sparse.py), never densified;
+- chunked.ChunkedData: rows read from a source a chunk at a time, each chunk's pass one of
+  the two above (training on data larger than memory).
 
 Each offers the same passes under the same names: loss_gradient and multinomial_loss_gradient,
 scores and multinomial_scores, hessian_product and multinomial_hessian_product (Hessian-vector
@@ -33,7 +35,9 @@ class DenseData:
     """Rows of a C-contiguous float32 or float64 ndarray X (n, d)."""
 
     is_sparse = False
+    is_chunked = False
     stores_curvature = False
+    fused_update = True  # objective.gd_epoch's fused pass-and-step kernel reads X itself
 
     def __init__(self, X):
         self.X = X
@@ -127,6 +131,8 @@ class CSRData:
     indices and indptr arrays go to the kernels as they are (no copy)."""
 
     is_sparse = True
+    is_chunked = False
+    fused_update = False
 
     def __init__(self, X):
         self.X = X
@@ -366,7 +372,10 @@ def used_columns(X, n_outputs):
 
 
 def as_data(X):
-    """The adapter for validated X: CSRData for a scipy.sparse matrix, DenseData otherwise."""
+    """The adapter for validated X: CSRData for a scipy.sparse matrix, DenseData for an
+    ndarray; a data kind already built (chunked.ChunkedData) as it is."""
+    if getattr(X, "is_chunked", False):
+        return X
     return CSRData(X) if sp.issparse(X) else DenseData(X)
 
 

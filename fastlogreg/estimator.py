@@ -20,6 +20,7 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 
 from . import _validation as V
 from ._config import thread_limit
+from .chunked import ChunkedData, is_chunk_source
 from .data import as_data, used_columns
 from .datafits import for_classes
 from .exceptions import DivergenceError
@@ -68,6 +69,26 @@ def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
 def _n_outputs(classes):
     """Rows of coef_: 1 for two classes (binomial), K for K >= 3 (multinomial)."""
     return 1 if classes.shape[0] == 2 else classes.shape[0]
+
+
+def _chunked_training_data(source, y):
+    """(ChunkedData, its labels, its feature names) for fit on a chunk source: one read."""
+    if y is not None:
+        raise ValueError(
+            "a chunk source carries its labels: call fit(source) without y (or build the "
+            "source with the labels it should yield)"
+        )
+    data = ChunkedData(source)
+    labels, data.labels = data.labels, None  # the estimator's y from here on
+    names = source.feature_names
+    if names is not None:
+        names = np.asarray(names, dtype=object)
+        if names.shape != (data.shape[1],):
+            raise ValueError(
+                f"the chunk source names {names.size} features but its chunks have "
+                f"{data.shape[1]} columns"
+            )
+    return data, labels, names
 
 
 def _trains_by_sgd(model):
@@ -213,22 +234,32 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True  # every solver, datafit and penalty (data.py)
         return tags
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit on X (n_samples, n_features) and labels y (two classes or more). X: an array
         (float32 kept, C-ordered float32/float64 used without a copy) or a scipy.sparse
         matrix or array (CSR used in place, other formats converted once, never densified;
-        see _validation.as_design_matrix). Everything is validated before any attribute
-        changes; X, y and sample_weight are never modified. Raises ValueError for NaN or
-        infinity in X (with its row and column), for squares of X that overflow float64, and
-        for labels or weights that cannot be fitted; ConvergenceWarning when the solver stops
-        short of tol, saying how far."""
+        see _validation.as_design_matrix), or a chunk source (chunked.ChunkSource, e.g.
+        fastlogreg.io.open_chunks: data larger than memory, read a chunk at a time, one read
+        per pass of the solver), which carries its labels: then y is None. Everything is
+        validated before any attribute changes; X, y and sample_weight are never modified.
+        Raises ValueError for NaN or infinity in X (with its row and column), for squares of
+        X that overflow float64, and for labels or weights that cannot be fitted;
+        ConvergenceWarning when the solver stops short of tol, saying how far."""
         self._check_params()
         feature_names = _get_feature_names(X)
         # the checks' passes over X run on n_jobs threads too
         with thread_limit(self.n_jobs) as n_threads:
-            # NaN and inf in X surface in the solver's first pass (LogisticObjective), which
-            # then names the row: a separate scan would cost one more read of X
-            X = V.as_design_matrix(X, check_finite=False)
+            if is_chunk_source(X):
+                X, y, feature_names = _chunked_training_data(X, y)
+            else:
+                if y is None:
+                    raise ValueError(
+                        "LogisticRegression requires y to be passed, but the target y is None "
+                        "(only a chunk source, which carries its labels, is fitted without y)"
+                    )
+                # NaN and inf in X surface in the solver's first pass (LogisticObjective),
+                # which then names the row: a separate scan would cost one more read of X
+                X = V.as_design_matrix(X, check_finite=False)
             y = V.as_labels(y, X.shape[0])
             classes, codes = V.class_targets(y)
             s = self._weights(sample_weight, y, codes, classes, X.shape[0])
@@ -326,9 +357,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _pick_solver(self, X, classes):
         if self.solver != "auto":
             return self.solver
-        return auto_solver(
-            X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio, sparse=sp.issparse(X)
-        )
+        sparse = sp.issparse(X) or getattr(X, "is_sparse", False)  # CSR, or sparse chunks
+        return auto_solver(X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio, sparse=sparse)
 
     def _fit_stored_columns(self, solver, X, codes, s, classes, n_threads, theta0):
         """The batch solver's result on the columns of sparse X that its rows store
@@ -435,6 +465,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Binary: z (n_samples,) or sigmoid(z); multiclass: Z (n_samples, K) or its softmax.
         X's dtype, float64 sums."""
         check_is_fitted(self)
+        if is_chunk_source(X):  # a chunk at a time, its labels unused
+            parts = [self._scores(X_c, probability) for X_c, _ in X]
+            if not parts:
+                raise ValueError("the chunk source yielded no chunks: it has no rows")
+            return np.concatenate(parts)
         X = validate_data(
             self,
             X,

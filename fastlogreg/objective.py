@@ -225,7 +225,7 @@ class LogisticObjective:
         """Mean-form J and gradient at theta and the gradient step theta - step * grad, in one
         read of X (the fused kernel; for K >= 3 outputs the step follows the pass, in
         NumPy: it touches K (d + 1) numbers, not X). Returns (J, grad, theta_next)."""
-        if self.n_outputs > 1 or self.data.is_sparse:
+        if self.n_outputs > 1 or not self.data.fused_update:
             loss, grad = self.loss_gradient(theta)
             return loss, grad, theta - step * grad
         w, b = theta[:-1], theta[-1]

@@ -134,6 +134,8 @@ class SGDProgress:
     def run_epoch(self, data, y, c, order, shuffle, seed, params, n_threads):
         """One epoch of the kernel for the data kind and the layout (binomial for one output,
         else multinomial); returns its summed weighted loss. CSR X runs on one thread."""
+        if data.is_chunked:
+            return self._run_chunked_epoch(data, y, c, shuffle, seed, params, n_threads)
         if data.is_sparse:
             return self._run_sparse_epoch(data, y, c, order, shuffle, seed, params)
         X = data.X
@@ -148,6 +150,22 @@ class SGDProgress:
             X, y, c, order, shuffle, seed, self.v[0], self.state, self.avg[0], params, n_threads
         )
         self.b[0], self.avg_b[0] = self.state[K.INTERCEPT], self.state[K.AVG_INTERCEPT]
+        return loss_sum
+
+    def _run_chunked_epoch(self, data, y, c, shuffle, seed, params, n_threads):
+        """One epoch over chunked data (chunked.py): the chunks in the source's order, each
+        one's blocks of rows shuffled within it (shuffling across chunks would read the
+        source at random); the step schedule and the average run on across chunks."""
+        rng = np.random.default_rng(seed)
+        loss_sum = 0.0
+        for first, m, chunk in data.chunks():
+            n_blocks = (m + K.BLOCK_ROWS - 1) // K.BLOCK_ROWS
+            order = rng.permutation(n_blocks) if shuffle else np.arange(n_blocks)
+            rows = slice(first, first + m)
+            chunk_seed = int(rng.integers(0, 2**62))
+            loss_sum += self.run_epoch(
+                chunk, y[rows], c[rows], order, shuffle, chunk_seed, params, n_threads
+            )
         return loss_sum
 
     def _run_sparse_epoch(self, data, y, c, order, shuffle, seed, params):
