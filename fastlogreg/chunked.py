@@ -168,75 +168,81 @@ class ChunkedData:
     def max_abs(self):
         return max(inner.max_abs() for _, _, inner in self.chunks())
 
+    def _summed(self, out, chunk_pass):
+        """out = the sum over chunks of chunk_pass(chunk, its rows, part), each pass writing
+        its chunk's share into `part` (out's shape) and returning a number (or None); returns
+        the sum of those numbers."""
+        part = np.empty_like(out)
+        out[...] = 0.0
+        total = 0.0
+        for first, m, chunk in self.chunks():
+            value = chunk_pass(chunk, slice(first, first + m), part)
+            out += part
+            total += 0.0 if value is None else value
+        return total
+
     def loss_gradient(self, y, s, w, b, n_blocks, grad, serial, curvature=None):
-        loss, part = 0.0, np.empty_like(grad)
-        grad[:] = 0.0
-        for o, m, inner in self.chunks():
-            rows = slice(o, o + m)
-            if curvature is None:
-                loss += inner.loss_gradient(y[rows], s[rows], w, b, n_blocks, part, serial)
-            else:
-                loss += inner.loss_gradient(
-                    y[rows], s[rows], w, b, n_blocks, part, serial, curvature[rows]
-                )
-            grad += part
-        return loss
+        def chunk_pass(chunk, rows, part):
+            more = () if curvature is None else (curvature[rows],)
+            return chunk.loss_gradient(y[rows], s[rows], w, b, n_blocks, part, serial, *more)
+
+        return self._summed(grad, chunk_pass)
 
     def multinomial_loss_gradient(self, y, s, W, b, n_blocks, grad, serial):
-        loss, part = 0.0, np.empty_like(grad)
-        grad[:] = 0.0
-        for o, m, inner in self.chunks():
-            rows = slice(o, o + m)
-            loss += inner.multinomial_loss_gradient(y[rows], s[rows], W, b, n_blocks, part, serial)
-            grad += part
-        return loss
+        return self._summed(
+            grad,
+            lambda chunk, rows, part: chunk.multinomial_loss_gradient(
+                y[rows], s[rows], W, b, n_blocks, part, serial
+            ),
+        )
 
     def scores(self, w, b, probability, n_blocks, out):
-        for o, m, inner in self.chunks():
-            inner.scores(w, b, probability, n_blocks, out[o : o + m])
+        for first, m, chunk in self.chunks():
+            chunk.scores(w, b, probability, n_blocks, out[first : first + m])
 
     def multinomial_scores(self, W, b, probability, n_blocks, out):
-        for o, m, inner in self.chunks():
-            inner.multinomial_scores(W, b, probability, n_blocks, out[o : o + m])
+        for first, m, chunk in self.chunks():
+            chunk.multinomial_scores(W, b, probability, n_blocks, out[first : first + m])
 
     def hessian_product(self, curvature, v, v_b, n_blocks, out):
-        part = np.empty_like(out)
-        out[:] = 0.0
-        for o, m, inner in self.chunks():
-            inner.hessian_product(curvature[o : o + m], v, v_b, n_blocks, part)
-            out += part
+        self._summed(
+            out,
+            lambda chunk, rows, part: chunk.hessian_product(
+                curvature[rows], v, v_b, n_blocks, part
+            ),
+        )
 
     def multinomial_hessian_product(self, weighted_p, V_, v_b, n_blocks, out):
-        part = np.empty_like(out)
-        out[:] = 0.0
-        for o, m, inner in self.chunks():
-            inner.multinomial_hessian_product(weighted_p[o : o + m], V_, v_b, n_blocks, part)
-            out += part
+        self._summed(
+            out,
+            lambda chunk, rows, part: chunk.multinomial_hessian_product(
+                weighted_p[rows], V_, v_b, n_blocks, part
+            ),
+        )
 
     def weighted_column_squares(self, H, n_blocks, out):
-        part = np.empty_like(out)
-        out[:] = 0.0
-        for o, m, inner in self.chunks():
-            inner.weighted_column_squares(H[o : o + m], n_blocks, part)
-            out += part
+        self._summed(
+            out, lambda chunk, rows, part: chunk.weighted_column_squares(H[rows], n_blocks, part)
+        )
 
     def weighted_sq_norm_sum(self, s, n_blocks):
         return sum(
-            inner.weighted_sq_norm_sum(s[o : o + m], n_blocks) for o, m, inner in self.chunks()
+            chunk.weighted_sq_norm_sum(s[first : first + m], n_blocks)
+            for first, m, chunk in self.chunks()
         )
 
     def label_split_gradient(self, y, s, w, b, n_blocks, residual, grads):
-        part = np.empty_like(grads)
-        grads[:] = 0.0
-        for o, m, inner in self.chunks():
-            rows = slice(o, o + m)
-            inner.label_split_gradient(y[rows], s[rows], w, b, n_blocks, residual[rows], part)
-            grads += part
+        self._summed(
+            grads,
+            lambda chunk, rows, part: chunk.label_split_gradient(
+                y[rows], s[rows], w, b, n_blocks, residual[rows], part
+            ),
+        )
 
     def transpose_product(self, R):
         total = np.zeros((self.shape[1], R.shape[1]))
-        for o, m, inner in self.chunks():
-            total += inner.transpose_product(R[o : o + m])
+        for first, m, chunk in self.chunks():
+            total += chunk.transpose_product(R[first : first + m])
         return total
 
     def columns(self, columns):

@@ -429,6 +429,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             X.dtype
         )
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.converged_ = bool(result.converged)  # False: the fit warned (model files keep it)
         self.loss_history_ = to_sum_form(result.loss_history, float(s.sum()))
         self.solver_ = solver
         self.n_features_in_ = X.shape[1]
@@ -489,6 +490,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             data.check_finite()
             for_classes(self.classes_.shape[0]).scores(data, Theta, probability, out, n_threads)
         return out
+
+    def save(self, path):
+        """Save the fitted model to `path` as a model file: one ZIP of metadata.json,
+        coef.npy and intercept.npy, readable without fastlogreg and never a pickle
+        (fastlogreg.persist.save_model gives the format and the errors it raises); read it
+        back with fastlogreg.load(path)."""
+        from .persist import save_model
+
+        save_model(self, path)
 
     def decision_function(self, X):
         """Binary: scores z = X w + b, shape (n_samples,), positive means classes_[1].
