@@ -6,19 +6,7 @@ import numbers
 import os
 from contextlib import contextmanager
 
-# Numba's OpenMP worker threads spin after every parallel region by default (GNU OpenMP: about
-# 300,000 spins), and on a machine with as many threads as cores they then compete with what
-# runs next on the same cores: OpenBLAS in newton's Hessian, scipy's L-BFGS-B, NumPy. Measured on
-# the 2-core benchmark machine, spinning against passive waiting (median of 5 fits):
-# newton 20k x 100 float32 0.159 s against 0.070 s, 1M x 100 0.70 s against 0.59 s; lbfgs on
-# 100k x 100 1.67 s against 0.95 s; gd 1M x 100 (100 epochs) 8.0 s against 6.3 s. The price is a
-# wake-up per parallel region, about 90 us: gd on 5,000 x 20 (100k entries, 500 epochs) went
-# from 0.048 s to 0.091 s. So passive waiting is the default unless the environment already
-# says otherwise; it must be set before the OpenMP runtime starts, i.e. before the first
-# parallel kernel runs, which is why it is here, at import. Set OMP_WAIT_POLICY=ACTIVE to undo.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numba  # after the OpenMP setting above
+import numba  # after OMP_WAIT_POLICY, which fastlogreg/__init__.py sets
 
 # 'reassoc' lets LLVM vectorise the float reductions, 'contract' allows FMA and 'nsz' ignores the
 # sign of zero. 'nnan'/'ninf' are left out on purpose: they would let the compiler delete the

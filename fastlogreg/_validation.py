@@ -127,6 +127,7 @@ def as_labels(y, n_samples):
             "fit requires y to be passed, but the target y is None: pass the class labels, one "
             "per row of X"
         )
+    _no_sparse(y, "y", "the class labels")
     y = column_or_1d(np.asarray(y) if not hasattr(y, "__array__") else y, warn=True)
     if y.shape[0] != n_samples:
         raise ValueError(
@@ -207,12 +208,23 @@ def check_class_weights(s, codes, classes):
         )
 
 
+def _no_sparse(values, name, what):
+    """A TypeError for a scipy.sparse y or sample_weight (NumPy would turn one into a 0-d
+    object array and fail with an unrelated message)."""
+    if hasattr(values, "format") and hasattr(values, "tocsr"):
+        raise TypeError(
+            f"{name} is a scipy.sparse matrix of shape {values.shape}; pass {what} as a dense "
+            f"1-D array, e.g. {name}.toarray().ravel()"
+        )
+
+
 def sample_weights(sample_weight, n_samples):
     """Per-row weights as a new float64 array: finite, non-negative, not all zero."""
     if sample_weight is None:
         return np.ones(n_samples)
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    _no_sparse(sample_weight, "sample_weight", "one weight per row")
     s = np.array(sample_weight, dtype=np.float64)  # a copy: the caller's array stays untouched
     if s.ndim != 1 or s.shape[0] != n_samples:
         raise ValueError(

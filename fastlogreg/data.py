@@ -350,6 +350,11 @@ class UsedColumns:
 SOLVER_VECTORS = 8
 
 
+def stored_columns(X):
+    """Boolean (d,): whether some row of CSR X stores the column (one read of the indices)."""
+    return sparse.column_counts(X.indices, X.shape[1]) > 0
+
+
 def used_columns(X, n_outputs):
     """UsedColumns of validated CSR X for a fit of n_outputs (1 binomial, K multinomial), or
     None when X is dense, when every column is stored, or when the copy of the indices would

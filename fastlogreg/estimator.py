@@ -21,7 +21,7 @@ from sklearn.utils.validation import _get_feature_names, check_is_fitted, valida
 from . import _validation as V
 from ._config import thread_limit
 from .chunked import ChunkedData, is_chunk_source
-from .data import as_data, used_columns
+from .data import as_data, stored_columns, used_columns
 from .datafits import for_classes
 from .exceptions import DivergenceError
 from .objective import LogisticObjective, to_sum_form
@@ -89,6 +89,15 @@ def _chunked_training_data(source, y):
                 f"{data.shape[1]} columns"
             )
     return data, labels, names
+
+
+def _unstored_zeroed(theta0, X, n_outputs):
+    """A warm start for SGD on CSR X with its coefficients of the columns no row stores set
+    to 0, their optimum under a penalty (data.UsedColumns does the same for the batch
+    solvers): SGD would only shrink them by its scalar L2 factor, epoch after epoch."""
+    Theta = theta0.reshape(n_outputs, X.shape[1] + 1).copy()
+    Theta[:, :-1][:, ~stored_columns(X)] = 0.0
+    return Theta.ravel()
 
 
 def _trains_by_sgd(model):
@@ -269,6 +278,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 objective = self._objective(X, codes, s, classes, n_threads)
                 if theta0 is None:
                     theta0 = np.zeros(_n_outputs(classes) * (X.shape[1] + 1))
+                elif sp.issparse(X) and self.C != np.inf:
+                    theta0 = _unstored_zeroed(theta0, X, _n_outputs(classes))
                 progress = SGDProgress.start(theta0)
                 result = self._run_sgd(objective, progress, n_threads, self.max_iter, self.tol)
             else:

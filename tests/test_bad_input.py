@@ -120,6 +120,22 @@ FIT_CASES = [
         TypeError,
         r"must be numeric",
     ),
+    (
+        "sparse-sample-weight",
+        _good()[0],
+        _good()[1],
+        sp.csr_matrix(np.ones((1, 50))),
+        TypeError,
+        r"sample_weight is a scipy.sparse matrix of shape \(1, 50\); pass one weight per row",
+    ),
+    (
+        "sparse-y",
+        _good()[0],
+        sp.csr_matrix(_good()[1].reshape(-1, 1)),
+        None,
+        TypeError,
+        r"y is a scipy.sparse matrix of shape \(50, 1\); pass the class labels",
+    ),
 ]
 
 

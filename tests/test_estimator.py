@@ -275,7 +275,7 @@ def test_any_finite_input_gives_a_finite_model(n, d, magnitude, seed):
 
 
 def test_openmp_waits_passively_unless_the_environment_says_otherwise():
-    # see fastlogreg/_config.py for the measurements behind this default
+    # see fastlogreg/__init__.py for the measurements behind this default
     code = "import os, fastlogreg; print(os.environ['OMP_WAIT_POLICY'])"
     for preset, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
         env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}

@@ -378,3 +378,57 @@ def test_infinite_duplicates_name_the_inputs_column_when_columns_are_unused():
     )  # columns 0 and 3 unused: the fit restricts X to columns 2 and 1
     with pytest.raises(ValueError, match=r"infinity in column 2 \(row 0\)"):
         LogisticRegression().fit(X, [0, 1, 0])
+
+
+def _binary_objective(X, y, model):
+    """The binary objective at C=1 without densifying X (sum form)."""
+    z = X @ model.coef_[0].astype(np.float64) + float(model.intercept_[0])
+    return float(np.sum(np.logaddexp(0, z) - y * z) + 0.5 * np.sum(model.coef_[0] ** 2.0))
+
+
+def _warm_from(coef, classes):
+    model = LogisticRegression(C=1.0, solver="sgd", warm_start=True, random_state=0)
+    model.coef_, model.intercept_ = coef.copy(), np.zeros(coef.shape[0])
+    model.classes_, model.n_features_in_ = classes, coef.shape[1]
+    return model
+
+
+def test_sgd_warm_start_with_large_coefficients_on_unstored_columns_is_no_divergence():
+    """Break test 11: a warm start 0.7 on every one of 2^16 columns, 40 of them stored: the
+    start's mean-form objective is 16.7, mostly penalty on columns SGD could only shrink by
+    its scalar factor; epoch 1 lowered it and was reported as divergence. Those columns'
+    optimum is 0 (a penalty, no data), so SGD's fit starts them there, as the batch fits do,
+    and ends near the optimum (newton's, from the same start)."""
+    rng = np.random.default_rng(0)
+    n, d = 1000, 2**16
+    cols = rng.choice(d, 40, replace=False)
+    X = sp.csr_matrix(
+        (rng.standard_normal(n * 5), rng.choice(cols, n * 5), np.arange(0, n * 5 + 1, 5)),
+        shape=(n, d),
+    )
+    y = (np.asarray(X.sum(axis=1)).ravel() + rng.logistic(size=n) > 0).astype(int)
+    start = np.full((1, d), 0.7)
+    with warnings.catch_warnings():  # its own stopping rule ends it 4e-4 short: it warns
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sgd = _warm_from(start, np.array([0, 1])).fit(X, y)
+    reference = _warm_from(start, np.array([0, 1])).set_params(solver="newton", tol=1e-8)
+    reference.fit(X, y)
+    assert _binary_objective(X, y, sgd) <= _binary_objective(X, y, reference) * (1 + 1e-3)
+    unstored = np.ones(d, dtype=bool)
+    unstored[cols] = False
+    assert not sgd.coef_[0, unstored].any()
+
+
+def test_sgd_partial_fit_from_a_large_start_is_no_divergence():
+    """partial_fit keeps every column (a later chunk may store it): SGD shrinks the start's
+    large coefficients, its objective falling from far above the zero model's; the
+    divergence test is against the start's penalty, not the zero model alone."""
+    rng = np.random.default_rng(1)
+    X = sp.random(500, 2000, density=0.01, format="csr", random_state=1)
+    y = rng.integers(0, 2, 500)
+    model = _warm_from(np.full((1, 2000), 8.0), np.array([0, 1]))
+    model.set_params(learning_rate="constant", eta0=0.01)
+    before = _binary_objective(X, y, model)
+    assert before / 500 > 100 * np.log(2)  # past the old limit at the start already
+    model.partial_fit(X, y)
+    assert _binary_objective(X, y, model) < before

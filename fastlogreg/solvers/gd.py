@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._progress import report
 from ..exceptions import DivergenceError
 from ._line_search import accept_step
 from ._stopping import (
@@ -60,6 +61,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
     start_loss = loss
     history = [loss]
     n_iter = 1
+    report("epoch", n_iter, loss)
     message = ""
     converged, decrement = gradient_converged(objective, theta, grad, tol)
     stall = RoundingStall(objective)
@@ -80,6 +82,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
             step_next *= 0.5
             theta_next = theta - step_next * grad
             history.append(loss)
+            report("epoch", n_iter, loss)
             if step_next < min_step:
                 message = stopped_message(objective, theta, grad, tol)
                 break
@@ -88,6 +91,7 @@ def gradient_descent(objective, theta0, *, learning_rate="auto", tol=1e-4, max_i
         theta, loss, grad = theta_next, new_loss, new_grad
         theta_next, step_next = theta_after, step_after
         history.append(loss)
+        report("epoch", n_iter, loss)
         converged, decrement = gradient_converged(objective, theta, grad, tol)
         if verbose:
             print_progress("epoch", n_iter, loss, grad, step_next)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg.blas import daxpy as axpy
 
+from .._progress import report
 from ..data import column_moments
 from ._line_search import wolfe_search
 from ._stopping import (
@@ -147,6 +148,7 @@ def lbfgs(objective, theta0, *, tol=1e-4, max_iter=100, verbose=0):
         stalled = stall.update(loss, new_loss, theta, grad)
         u, loss, grad_u = new_u, new_loss, new_grad_u
         history.append(loss)
+        report("iteration", len(history), loss)
         if verbose:
             print_progress("iteration", len(history), loss, grad, t)
         converged, decrement = gradient_converged(objective, theta, grad, tol)

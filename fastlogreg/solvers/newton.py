@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from .._progress import report
 from ..kernels.hessian import hessian_sum
 from ._cg import conjugate_gradient
 from ._line_search import accept_step
@@ -183,6 +184,7 @@ def _newton_iterations(objective, theta0, newton_direction, tol, max_iter, verbo
         direction = None
         n_iter += 1
         history.append(loss)
+        report("iteration", n_iter, loss)
         if verbose:
             print_progress("iteration", n_iter, loss, grad, step)
     if not history:

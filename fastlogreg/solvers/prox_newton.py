@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
+from .._progress import report
 from ..data import centred_columns
 from ..kernels.cd import cd_multinomial, cd_quadratic
 from ..kernels.cd_sparse import cd_columns
@@ -135,6 +136,7 @@ def prox_newton(
         theta, loss, grad, value, distance = trial, new_loss, new_grad, new_value, new_distance
         n_iter += 1
         history.append(value)
+        report("iteration", n_iter, value)
         if verbose:
             print(
                 f"iteration {n_iter:5d}  objective {value:.12g}  subgradient distance "

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._progress import report
 from ..data import used_columns
 from ..exceptions import DivergenceError
 from ..kernels import sgd as K
@@ -241,6 +242,12 @@ def sgd(
         progress.track_l1()
     # the zero model's mean-form objective, log K (K = 2 for one output)
     zero_loss = np.log(max(2, objective.n_outputs))
+    # diverged: the objective past BLOWUP_FACTOR times the zero model's plus the penalty of
+    # the start (a warm start's large coefficients are no divergence while they shrink)
+    W0 = progress.coefficients()
+    start_penalty = 0.5 * alpha * float(np.sum(W0 * W0)) + alpha_l1 * float(np.abs(W0).sum())
+    del W0
+    limit = BLOWUP_FACTOR * (zero_loss + start_penalty)
     averaged = learning_rate == "auto" if average is None else bool(average)
     if not averaged:
         avg_start = np.inf  # the kernel skips the running mean
@@ -299,13 +306,14 @@ def sgd(
             epoch_loss = loss_sum / n + 0.5 * alpha * float(np.sum(W * W))
             if alpha_l1 > 0.0:
                 epoch_loss += alpha_l1 * float(np.abs(W).sum())
-        diverged = not epoch_loss <= BLOWUP_FACTOR * zero_loss  # NaN too
+        diverged = not epoch_loss <= limit  # NaN too
         if diverged or not np.isfinite(progress.v).all():
             data.check_finite()  # NaN or inf in X: say so, rather than "diverged"
             raise _divergence_error(
-                f"in epoch {n_iter}", epoch_loss, zero_loss, learning_rate, progress
+                f"in epoch {n_iter}", epoch_loss, limit, learning_rate, progress
             )
         history.append(epoch_loss)
+        report("epoch", n_iter, epoch_loss)
         if verbose:
             print(f"epoch {n_iter:4d}  mean loss {epoch_loss:.10g}  eta0 {progress.eta0:.3g}")
         if tol is not None:
@@ -326,9 +334,9 @@ def sgd(
         checked, theta_c, extend = _on_stored_columns(objective, theta)
         l1m = checked.l1 * checked.scale  # the mean-form L1 strength
         loss, grad = checked.loss_gradient(theta_c)
-        if not loss + l1m * _l1_norm(checked, theta_c) <= BLOWUP_FACTOR * zero_loss:
+        if not loss + l1m * _l1_norm(checked, theta_c) <= limit:
             loss += l1m * _l1_norm(checked, theta_c)
-            raise _divergence_error("by its last epoch", loss, zero_loss, learning_rate, progress)
+            raise _divergence_error("by its last epoch", loss, limit, learning_rate, progress)
         if averaged and l1m > 0.0:
             theta_c, changed = _zeros_of_the_average(checked, theta_c, grad)
             if changed:
@@ -344,13 +352,12 @@ def sgd(
     return SolverResult(theta, n_iter, not message, history, message)
 
 
-def _divergence_error(when, loss, zero_loss, learning_rate, progress):
+def _divergence_error(when, loss, limit, learning_rate, progress):
     eta = "" if learning_rate in ("auto", "optimal") else f", eta0={progress.eta0:.3g}"
-    n_classes = round(np.exp(zero_loss))
     return DivergenceError(
-        f"SGD diverged {when}: mean-form objective {loss:.3g}, against log {n_classes} = "
-        f"{zero_loss:.3g} for the zero model (learning_rate={learning_rate!r}{eta}). "
-        f"{_divergence_hint(learning_rate)}"
+        f"SGD diverged {when}: mean-form objective {loss:.3g}, past {limit:.3g} ("
+        f"{BLOWUP_FACTOR:g} times the zero model's log K plus the start's penalty; "
+        f"learning_rate={learning_rate!r}{eta}). {_divergence_hint(learning_rate)}"
     )
 
 
