@@ -22,20 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as V
+from ._chunk_source import ChunkSource
 from .data import CSRData, DenseData, SampleCSR
-
-
-class ChunkSource:
-    """Base class of chunk sources (fastlogreg.io.open_chunks returns one). A subclass defines
-    __iter__, which reads the source from its start on every call and yields (X_chunk,
-    y_chunk) pairs: X_chunk (m, d) a float32/float64 array (C-contiguous ones are used without
-    a copy) or a scipy.sparse matrix, y_chunk (m,) labels; every pass must yield the same
-    chunks. feature_names: the columns' names (array of str) or None."""
-
-    feature_names = None
-
-    def __iter__(self):
-        raise NotImplementedError
 
 
 class ChunkList(ChunkSource):
@@ -54,10 +42,6 @@ class ChunkList(ChunkSource):
 
     def __iter__(self):
         return iter(self.chunks)
-
-
-def is_chunk_source(X):
-    return isinstance(X, ChunkSource)
 
 
 class ChunkedData:

@@ -19,8 +19,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from . import _validation as V
+from ._chunk_source import is_chunk_source
 from ._config import thread_limit
-from .chunked import ChunkedData, is_chunk_source
+from .chunked import ChunkedData
 from .data import as_data, stored_columns, used_columns
 from .datafits import for_classes
 from .exceptions import DivergenceError

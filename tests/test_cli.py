@@ -1,7 +1,10 @@
 """The `fastlogreg train` command on the shipped data and on bad files."""
 
+import json
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +123,169 @@ def test_train_three_classes_with_l1(capsys, tmp_path, iris):
     model = LogisticRegression(C=0.5, l1_ratio=1.0, tol=1e-8).fit(X, y)
     expected = -model.predict_log_proba(X)[np.arange(len(y)), y].mean()
     assert float(report["log-loss"]) == pytest.approx(expected, rel=1e-5)
+
+
+def _run(*argv, stdin=None):
+    """The installed command line in a subprocess: (exit status, stdout, stderr)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "fastlogreg.cli", *map(str, argv)],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+    )
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+
+def test_version_and_help_answer_without_the_heavy_imports():
+    """--help and --version load neither scikit-learn nor Numba (the 0.3 s target is a
+    benchmark, bench/cli_startup.py; this checks the reason it holds)."""
+    code = (
+        "import sys; from fastlogreg.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sklearn', 'numba', 'numpy', 'pyarrow', 'scipy') "
+        "if m in sys.modules]\nprint('HEAVY', heavy)"
+    )
+    for flag in ("--version", "--help"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, flag], capture_output=True, text=True, check=True
+        ).stdout
+        assert "HEAVY []" in out, out
+    status, out, _ = _run("--version")
+    assert status == 0 and out.strip() == f"fastlogreg {__import__('fastlogreg').__version__}"
+
+
+def test_train_saves_a_model_that_info_and_evaluate_read(tmp_path):
+    model_path = tmp_path / "model.npz"
+    status, out, err = _run("train", DATA, "--target", "diagnosis", "--out", model_path, "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["model"] == str(model_path) and report["converged"] is True
+    assert report["rows"] == 569 and report["classes"] == ["benign", "malignant"]
+    from fastlogreg import load
+
+    model = load(model_path)
+    assert model.loss_history_[-1] == report["objective"]
+    assert list(model.feature_names_in_)[:2] == ["mean_radius", "mean_texture"]
+
+    status, out, err = _run("info", model_path, "--json")
+    assert status == 0, err
+    info = json.loads(out)
+    assert info["features"] == 30 and info["converged"] is True
+    assert info["params"]["C"] == 1.0 and info["estimator"] == "LogisticRegression"
+
+    status, out, err = _run("evaluate", model_path, DATA, "--target", "diagnosis", "--json")
+    assert status == 0, err
+    scores = json.loads(out)
+    assert scores["accuracy"] == pytest.approx(report["accuracy"])
+    assert scores["log_loss"] == pytest.approx(report["log_loss"], rel=1e-9)
+    assert 0.95 < scores["roc_auc"] <= 1.0
+    assert sum(map(sum, scores["confusion_matrix"])) == 569
+
+
+def test_standardized_training_saves_a_model_for_the_raw_columns(tmp_path):
+    """--standardize fits on scaled columns and folds the scaling into the coefficients: the
+    saved model's probabilities on raw X are the scaled fit's on scaled X."""
+    from fastlogreg import LogisticRegression, load
+    from fastlogreg.io import read_csv
+
+    model_path = tmp_path / "m.npz"
+    argv = ["train", DATA, "--target", "diagnosis", "--standardize", "--tol", "1e-8"]
+    status, _, err = _run(*argv, "--out", model_path)
+    assert status == 0, err
+    X, labels, _ = read_csv(DATA, "diagnosis")
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    reference = LogisticRegression(tol=1e-8).fit(Z, labels)
+    saved = load(model_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # X without the saved feature names
+        P = saved.predict_proba(X)
+    np.testing.assert_allclose(P, reference.predict_proba(Z), rtol=0, atol=1e-9)
+
+
+def test_user_errors_print_one_line_and_exit_2(tmp_path):
+    model_path = tmp_path / "m.npz"
+    assert _run("train", DATA, "--target", "diagnosis", "--out", model_path)[0] == 0
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(model_path.read_bytes()[:200])
+    relabelled = tmp_path / "relabelled.csv"
+    relabelled.write_text(Path(DATA).read_text().replace("malignant", "unknown", 1))
+    cases = [
+        (("train", tmp_path / "missing.csv", "--target", "y"), "no such file"),
+        (("train", DATA, "--target", "nope"), "nope"),
+        (("train", DATA, "--target", "diagnosis", "--C", "-1"), "C"),
+        (("train", DATA, "--target", "diagnosis", "--class-weight", "{bad"), "--class-weight"),
+        (("info", corrupt), "corrupt.npz"),
+        (("evaluate", model_path, relabelled, "--target", "diagnosis"), "['unknown']"),
+    ]
+    for argv, fragment in cases:
+        status, _, err = _run(*argv)
+        assert status == 2, (argv, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("fastlogreg: error: "), err
+        assert fragment in lines[0], (fragment, lines[0])
+        assert "Traceback" not in err
+
+
+def test_predict_writes_csv_parquet_and_reads_a_pipe(tmp_path, capsys):
+    """predict on the CSV in a file, on stdin in a pipe, into Parquet: the same predictions
+    as the saved model's in Python."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from fastlogreg import load
+    from fastlogreg.io import read_csv
+
+    model_path = tmp_path / "m.npz"
+    assert main(["train", DATA, "--target", "diagnosis", "--out", str(model_path), "--quiet"]) == 0
+    X, _, _ = read_csv(DATA, "diagnosis")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # X without the saved feature names
+        expected = load(model_path).predict_proba(X)
+
+    out_csv = str(tmp_path / "p.csv")
+    assert main(["predict", str(model_path), DATA, "--proba", "--out", out_csv]) == 0
+    table = pcsv.read_csv(tmp_path / "p.csv")
+    np.testing.assert_array_equal(table["proba_malignant"].to_numpy(), expected[:, 1])
+    assert table["prediction"].to_pylist()[:3] == ["malignant"] * 3
+
+    assert main(["predict", str(model_path), DATA, "--out", str(tmp_path / "p.parquet")]) == 0
+    predicted = pq.read_table(tmp_path / "p.parquet")["prediction"].to_pylist()
+    assert predicted == np.where(expected[:, 1] > 0.5, "malignant", "benign").tolist()
+    capsys.readouterr()
+
+    status, out, err = _run("predict", model_path, "-", stdin=Path(DATA).read_bytes())
+    assert status == 0, err
+    assert out.splitlines()[1:] == [f'"{label}"' for label in predicted]
+
+
+def test_out_of_core_training_reaches_the_in_memory_model(tmp_path):
+    """--chunk-rows 100 reads the CSV 100 rows at a time, once per pass: the same optimum."""
+    from fastlogreg import load
+
+    full, chunked = tmp_path / "full.npz", tmp_path / "chunked.npz"
+    argv = ["train", DATA, "--target", "diagnosis", "--tol", "1e-8", "--quiet", "--out"]
+    assert main([*argv, str(full)]) == 0
+    assert main([*argv, str(chunked), "--chunk-rows", "100"]) == 0
+    a, b = load(full), load(chunked)
+    np.testing.assert_allclose(b.loss_history_[-1], a.loss_history_[-1], rtol=1e-10)
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-6, atol=1e-9)
+    assert list(b.feature_names_in_) == list(a.feature_names_in_)
+
+
+def test_npy_data_with_a_labels_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + rng.logistic(size=300) > 0).astype(np.int64)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    model_path = str(tmp_path / "m.npz")
+    argv = ["train", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy")]
+    assert main([*argv, "--out", model_path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 300
+    assert main(["predict", model_path, str(tmp_path / "X.npy")]) == 0
+    lines = capsys.readouterr().out.split()
+    from fastlogreg import LogisticRegression
+
+    reference = LogisticRegression().fit(X, y).predict(X)
+    assert lines == ['"prediction"', *map(str, reference)]

@@ -1,0 +1,495 @@
+"""The command line's commands (cli.py parses the arguments; these run them): train,
+predict, evaluate, info. Data comes in through fastlogreg.io, models through
+fastlogreg.persist, metrics from scikit-learn, the progress bar from tqdm."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+
+class UserError(ValueError):
+    """An error in what the user asked for (cli.main prints it as one line, exit status 2;
+    a ValueError, so that `python -m fastlogreg.cli`, where cli runs as __main__, catches it
+    too)."""
+
+
+UNNAMED_FORMATS = (".npy", ".npz", ".svm", ".svmlight", ".libsvm")
+
+
+def run(args):
+    command = {"train": train, "predict": predict, "evaluate": evaluate, "info": info}
+    return command[args.command](args)
+
+
+# ------------------------------------------------------------------------------ train
+
+
+def train(args):
+    """Fit, report, save. Returns the exit status."""
+    from .estimator import LogisticRegression
+
+    model = LogisticRegression(**_hyperparameters(args))
+    read = _read_options(args)
+    started = time.perf_counter()
+    if args.chunk_rows:
+        if args.standardize:
+            raise UserError(
+                "--standardize needs the data in memory: drop --chunk-rows, or scale the "
+                "columns before writing the file"
+            )
+        from .io import open_chunks
+
+        X = open_chunks(args.data, chunk_rows=args.chunk_rows, **read)
+        y, names = None, X.feature_names
+    else:
+        from .io import load
+
+        data = load(args.data, **read)
+        X, y, names = data.X, data.y, data.feature_names
+    loaded = time.perf_counter()
+    scaling = None
+    if args.standardize:
+        X, scaling = _standardized(X, model.fit_intercept)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with _progress_bar(args, X):
+            model.fit(X, y) if y is not None else model.fit(X)
+    fitted = time.perf_counter()
+    if scaling is not None:
+        _fold_scaling(model, *scaling)
+        X = data.X  # the report's scores are on the raw columns, as the saved model takes
+    if names is not None:
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+    log_loss, accuracy, n_rows = _training_scores(model, X, y)
+    if args.out:
+        model.save(args.out)
+    report = {
+        "data": str(args.data),
+        "rows": n_rows,
+        "features": int(model.n_features_in_),
+        "classes": model.classes_.tolist(),
+        "objective": float(model.loss_history_[-1]),
+        "log_loss": log_loss,
+        "accuracy": accuracy,
+        "solver": model.solver_,
+        "iterations": int(model.n_iter_.max()),
+        "converged": bool(model.converged_),
+        "seconds_reading": round(loaded - started, 6),
+        "seconds_fitting": round(fitted - loaded, 6),
+        "model": args.out,
+        "warnings": [str(w.message) for w in caught],
+    }
+    for message in report["warnings"]:
+        print(f"warning: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report))
+    elif not args.quiet:
+        unit = "epochs" if model.solver_ in ("sgd", "gd") else "iterations"
+        print(
+            f"data      {args.data}: {n_rows} rows, {report['features']} features, "
+            f"classes {report['classes']}"
+        )
+        print(f"objective {report['objective']:.6f}  (sum of log-losses + penalty)")
+        print(f"log-loss  {log_loss:.6f}  (mean, training data)")
+        print(f"accuracy  {accuracy:.4f}  (training data)")
+        print(f"{unit:<9} {report['iterations']}")
+        print(f"solver    {model.solver_}")
+        # no warmup(): it would compile every kernel, where the fit compiles only those it runs
+        print(
+            f"time      {report['seconds_fitting']:.3f} s  (reading {report['seconds_reading']:.3f}"
+            " s; a first fit after installing includes compiling kernels)"
+        )
+        print(f"model     {args.out if args.out else 'not saved (pass --out MODEL)'}")
+    return 0
+
+
+def _hyperparameters(args):
+    learning_rate = args.learning_rate
+    try:
+        learning_rate = float(learning_rate)
+    except ValueError:
+        pass  # 'auto' or a schedule name, validated by the estimator
+    class_weight = args.class_weight
+    if class_weight is not None and class_weight != "balanced":
+        try:
+            class_weight = json.loads(class_weight)
+        except json.JSONDecodeError:
+            raise UserError(
+                f"--class-weight must be 'balanced' or a JSON object such as "
+                f"'{{\"yes\": 3}}', got {class_weight!r}"
+            ) from None
+        if not isinstance(class_weight, dict):
+            raise UserError(f"--class-weight must be a JSON object, got {args.class_weight!r}")
+    average = args.average
+    if average is not None:
+        lowered = average.lower()
+        if lowered in ("true", "false"):
+            average = lowered == "true"
+        else:
+            try:
+                average = int(average)
+            except ValueError:
+                raise UserError(
+                    f"--average must be true, false or an integer, got {args.average!r}"
+                ) from None
+    return dict(
+        C=args.C,
+        l1_ratio=args.l1_ratio,
+        solver=args.solver,
+        max_iter=args.max_iter,
+        tol=args.tol,
+        learning_rate=learning_rate,
+        eta0=args.eta0,
+        power_t=args.power_t,
+        average=average,
+        n_iter_no_change=args.n_iter_no_change,
+        shuffle=not args.no_shuffle,
+        class_weight=class_weight,
+        fit_intercept=not args.no_intercept,
+        random_state=args.random_state,
+        n_jobs=args.n_jobs,
+        verbose=args.verbose,
+    )
+
+
+def _read_options(args, target=True, features=None):
+    """fastlogreg.io's keyword arguments for the data options (target=True: the labels are
+    required, from --target or --labels)."""
+    if target and args.target is None and args.labels is None:
+        raise UserError(
+            f"{args.data}: pass --target COL (the label column, by name or index) or --labels "
+            "FILE.npy (one label per row)"
+        )
+    float32 = args.float32 or args.dtype == "float32"
+    options = dict(
+        features=args.features if args.features is not None else features,
+        dtype=np.float32 if float32 else np.float64,
+    )
+    if target:
+        options["target"] = args.target
+    if args.delimiter is not None:
+        options["delimiter"] = args.delimiter
+    if args.labels is not None:
+        options["labels"] = args.labels
+    return options
+
+
+def _standardized(X, fit_intercept):
+    """X scaled to unit variance per column (and centred when dense with an intercept: a
+    sparse X keeps its zeros), and (mean, scale) to fold back into the coefficients."""
+    from sklearn.preprocessing import StandardScaler
+
+    center = fit_intercept and not hasattr(X, "tocsr")
+    scaler = StandardScaler(with_mean=center).fit(X)
+    scale = scaler.scale_  # 1 for constant columns (scikit-learn's convention)
+    mean = scaler.mean_ if center else np.zeros(X.shape[1])
+    return scaler.transform(X).astype(X.dtype, copy=False), (mean, scale)
+
+
+def _fold_scaling(model, mean, scale):
+    """The model fitted on (X - mean) / scale as a model on X: w / scale and b - (w / scale)
+    . mean give the same scores (up to rounding)."""
+    W = model.coef_.astype(np.float64) / scale
+    b = model.intercept_.astype(np.float64) - W @ mean
+    model.coef_ = W.astype(model.coef_.dtype)
+    model.intercept_ = b.astype(model.intercept_.dtype)
+
+
+def _training_scores(model, X, y):
+    """(mean log-loss, accuracy, rows) of the fitted model on the training data: one more read
+    of a chunk source, which yields its labels with its rows."""
+    pairs = [(X, y)] if y is not None else X
+    total_loss, correct, n_rows = 0.0, 0, 0
+    for X_c, y_c in pairs:
+        codes = _class_codes(model, y_c)
+        log_proba = _unnamed(model.predict_log_proba, X_c)
+        total_loss -= float(log_proba[np.arange(codes.shape[0]), codes].sum())
+        correct += int(np.count_nonzero(log_proba.argmax(axis=1) == codes))
+        n_rows += codes.shape[0]
+    return total_loss / n_rows, correct / n_rows, n_rows
+
+
+def _unnamed(predict, X):
+    """predict(X) for an array X whose columns the command line picked by the model's
+    feature names: scikit-learn's warning that X has no names does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return predict(X)
+
+
+def _class_codes(model, y, where="the data"):
+    """The index in model.classes_ of every label of y; UserError naming labels that are not
+    among the model's classes."""
+    classes = model.classes_
+    y = _like_classes(np.asarray(y), classes)
+    codes = np.searchsorted(classes, y)
+    codes = np.minimum(codes, classes.shape[0] - 1)
+    unknown = classes[codes] != y
+    if np.any(unknown):
+        first = int(np.flatnonzero(unknown)[0])
+        extra = np.unique(y[unknown])[:5].tolist()
+        raise UserError(
+            f"{where} has labels the model was not trained on: {extra} (first at row {first}); "
+            f"its classes are {classes.tolist()}"
+        )
+    return codes
+
+
+def _like_classes(y, classes):
+    """y in the classes' dtype where the values allow it (a CSV's 0/1 labels read as int64
+    for a model trained on 0.0/1.0, or the reverse)."""
+    if y.dtype.kind == classes.dtype.kind or y.dtype.kind not in "biuf":
+        if y.dtype.kind in "OUS" and classes.dtype.kind in "OUS":
+            return y.astype(str)
+        return y
+    if classes.dtype.kind in "biuf":
+        converted = y.astype(classes.dtype)
+        if np.array_equal(converted, y):
+            return converted
+        return y
+    return y.astype(str)
+
+
+class _progress_bar:
+    """A tqdm bar of iterations with the objective and rows/s, when standard error is a
+    terminal and neither --quiet nor --json is given; nothing otherwise."""
+
+    def __init__(self, args, X):
+        self.active = sys.stderr.isatty() and not args.quiet and not args.json
+        self.rows = getattr(X, "shape", (None,))[0]
+        self.bar = None
+
+    def __enter__(self):
+        if not self.active:
+            return self
+        from tqdm import tqdm
+
+        from ._progress import listening
+
+        self.bar = tqdm(desc="fitting", unit="it", file=sys.stderr, leave=False)
+        self.started = time.perf_counter()
+        self.listening = listening(self.update)
+        self.listening.__enter__()
+        return self
+
+    def update(self, kind, n_iter, loss):
+        self.bar.update(n_iter - self.bar.n)
+        postfix = {"objective/row": f"{loss:.6g}"}
+        if self.rows:
+            seconds = max(time.perf_counter() - self.started, 1e-9)
+            postfix["rows/s"] = f"{self.rows * n_iter / seconds:.3g}"  # one pass per iteration
+        self.bar.set_postfix(postfix, refresh=False)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.listening.__exit__(*exc)
+            self.bar.close()
+        return False
+
+
+# ---------------------------------------------------------------------------- predict
+
+
+def predict(args):
+    """Write the predictions of every row of DATA (CSV or Parquet, or CSV on stdout)."""
+    model = _load_model(args.model)
+    table = _prediction_table(model, _features_of(model, args), args.proba)
+    _write_table(table, args.out)
+    if args.out != "-" and not args.quiet:
+        summary = {"rows": table.num_rows, "out": args.out}
+        print(json.dumps(summary) if args.json else f"wrote {table.num_rows} rows to {args.out}")
+    return 0
+
+
+def _load_model(path):
+    from .persist import load_model
+
+    return load_model(path)
+
+
+def _features_of(model, args):
+    """X of DATA for the model: the columns it was trained on, by name when it knows them
+    (the target, if present, left out), else every column but --target."""
+    from .io import load
+
+    names = getattr(model, "feature_names_in_", None)
+    unnamed = Path(str(args.data)).suffix.lower() in UNNAMED_FORMATS
+    features = list(names) if names is not None and not unnamed else None
+    options = _read_options(args, target=False, features=features)
+    options["target"] = args.target
+    X = load(args.data, require_labels=False, **options).X
+    if X.shape[1] != model.n_features_in_:
+        raise UserError(
+            f"{args.data} gives {X.shape[1]} feature columns, the model takes "
+            f"{model.n_features_in_}: pass --features (and --target for the label column)"
+        )
+    return X
+
+
+def _prediction_table(model, X, proba):
+    import pyarrow as pa
+
+    columns = {}
+    if proba:
+        P = _unnamed(model.predict_proba, X)
+        labels = model.classes_[P.argmax(axis=1)]
+        columns["prediction"] = labels
+        for k, label in enumerate(model.classes_.tolist()):
+            columns[f"proba_{label}"] = P[:, k]
+    else:
+        columns["prediction"] = _unnamed(model.predict, X)
+    return pa.table({name: pa.array(_plain(values)) for name, values in columns.items()})
+
+
+def _plain(values):
+    """An array pyarrow converts: object arrays of str as str."""
+    return values.astype(str) if values.dtype == object else values
+
+
+def _write_table(table, out):
+    import pyarrow.csv as pcsv
+
+    if out == "-":
+        sink = sys.stdout.buffer
+        pcsv.write_csv(table, sink)
+        sink.flush()
+    elif str(out).lower().endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, out)
+    else:
+        pcsv.write_csv(table, out)
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluate(args):
+    """Log-loss, accuracy, ROC AUC and the confusion matrix of MODEL on DATA's labels."""
+    from sklearn import metrics
+
+    from .io import load
+
+    model = _load_model(args.model)
+    names = getattr(model, "feature_names_in_", None)
+    unnamed = Path(str(args.data)).suffix.lower() in UNNAMED_FORMATS
+    features = list(names) if names is not None and not unnamed else None
+    data = load(args.data, **_read_options(args, features=features))
+    if data.X.shape[1] != model.n_features_in_:
+        raise UserError(
+            f"{args.data} gives {data.X.shape[1]} feature columns, the model takes "
+            f"{model.n_features_in_}: pass --features"
+        )
+    classes = model.classes_
+    codes = _class_codes(model, data.y, where=str(args.data))
+    y = classes[codes]
+    P = _unnamed(model.predict_proba, data.X)
+    predicted = classes[P.argmax(axis=1)]
+    result = {
+        "rows": int(y.shape[0]),
+        "log_loss": float(metrics.log_loss(codes, P, labels=np.arange(classes.shape[0]))),
+        "accuracy": float(metrics.accuracy_score(y, predicted)),
+        "roc_auc": None,
+        "classes": classes.tolist(),
+        "confusion_matrix": metrics.confusion_matrix(y, predicted, labels=classes).tolist(),
+    }
+    present = np.unique(codes)
+    if present.shape[0] == classes.shape[0]:
+        if classes.shape[0] == 2:
+            result["roc_auc"] = float(metrics.roc_auc_score(codes, P[:, 1]))
+        else:
+            result["roc_auc"] = float(
+                metrics.roc_auc_score(codes, P, multi_class="ovr", labels=np.arange(len(classes)))
+            )
+    if args.json:
+        print(json.dumps(result))
+    elif not args.quiet:
+        auc = result["roc_auc"]
+        print(f"rows      {result['rows']}")
+        print(f"log-loss  {result['log_loss']:.6f}")
+        print(f"accuracy  {result['accuracy']:.4f}")
+        print(
+            "roc-auc   "
+            + (
+                f"{auc:.6f}" + ("" if classes.shape[0] == 2 else "  (one-vs-rest, macro)")
+                if auc is not None
+                else "undefined (some class has no row in this data)"
+            )
+        )
+        print("confusion matrix (rows: true class, columns: predicted)")
+        width = max(len(str(c)) for c in classes.tolist()) + 2
+        counts = max(len(str(v)) for row in result["confusion_matrix"] for v in row) + 2
+        width = max(width, counts)
+        print(" " * width + "".join(f"{c!s:>{width}}" for c in classes.tolist()))
+        for c, row in zip(classes.tolist(), result["confusion_matrix"], strict=True):
+            print(f"{c!s:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    return 0
+
+
+# ------------------------------------------------------------------------------- info
+
+
+def info(args):
+    """What a model file holds, as the format records it."""
+    import zipfile
+
+    model = _load_model(args.model)  # validates the whole file first
+    with zipfile.ZipFile(args.model) as archive:
+        meta = json.loads(archive.read("metadata.json"))
+    names = meta.get("feature_names_in")
+    training = meta["training"]
+    summary = {
+        "file": str(args.model),
+        "format_version": meta["format_version"],
+        "library_version": meta["library_version"],
+        "estimator": meta["estimator"],
+        "classes": model.classes_.tolist(),
+        "features": int(model.n_features_in_),
+        "feature_names": names,
+        "coef_dtype": meta["coef_dtype"],
+        "non_zero_coefficients": int(np.count_nonzero(model.coef_)),
+        "solver": training["solver"],
+        "iterations": training["n_iter"],
+        "objective": model.loss_history_[-1] if model.loss_history_.size else None,
+        "converged": training["converged"],
+        "params": {k: _json_value(v) for k, v in model.get_params().items()},
+    }
+    if args.json:
+        print(json.dumps(summary))
+    elif not args.quiet:
+        shown = names if names is None or len(names) <= 10 else [*names[:10], "..."]
+        for key in ("file", "estimator", "classes", "features"):
+            print(f"{key:<16}{summary[key]}")
+        print(f"{'feature names':<16}{shown}")
+        print(
+            f"{'coefficients':<16}{meta['coef_dtype']}, {summary['non_zero_coefficients']} non-zero"
+        )
+        print(f"{'solver':<16}{summary['solver']}, iterations {summary['iterations']}")
+        objective = summary["objective"]
+        print(f"{'objective':<16}{'unknown' if objective is None else f'{objective:.6f}'}")
+        print(f"{'converged':<16}{summary['converged']}")
+        params = ", ".join(f"{k}={v!r}" for k, v in sorted(summary["params"].items()))
+        print(f"{'hyperparameters':<16}{params}")
+        print(f"{'written by':<16}fastlogreg {summary['library_version']}, format "
+              f"{summary['format_version']}")  # fmt: skip
+    return 0
+
+
+def _json_value(value):
+    """A hyperparameter as JSON takes it: non-finite floats as strings ('inf')."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return str(value)
