@@ -178,3 +178,27 @@ def test_chunked_data_samples_the_rows_asked_for():
     np.testing.assert_array_equal(
         sparse_data.sample(slice(None, None, 3)).csr.toarray(), Xs[::3].toarray()
     )
+
+
+def test_every_compiled_kernel_releases_the_gil():
+    """A chunk source reads the next chunk on a background thread (fastlogreg.io); it runs
+    while a kernel works only if the kernel releases the GIL (nogil=True): a kernel holding it
+    made a read wait until it returned (2.86 s for both against 1.82 s for the kernel alone,
+    1.0-1.1 s of overlap with nogil)."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import fastlogreg.kernels
+
+    kernels = []
+    for info in pkgutil.iter_modules(fastlogreg.kernels.__path__):
+        module = importlib.import_module(f"fastlogreg.kernels.{info.name}")
+        for name, value in vars(module).items():
+            inline = isinstance(value, CPUDispatcher) and value.targetoptions.get("inline")
+            if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__:
+                if not name.startswith("_") and inline != "always":
+                    kernels.append((f"{info.name}.{name}", value.targetoptions.get("nogil")))
+    assert len(kernels) > 30
+    assert [name for name, nogil in kernels if not nogil] == []

@@ -48,7 +48,7 @@ def _distance(gradient, z, strength, penalised):
     return max(abs(gradient) - strength, 0.0)
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def cd_quadratic(H, g, x, strength, penalised, z, max_sweeps, tol):
     """Cyclic coordinate descent on the model above for the new point z = x + delta (updated in
     place from its initial value; float64, length p like g and x; penalised a boolean mask).
@@ -102,7 +102,7 @@ def cd_quadratic(H, g, x, strength, penalised, z, max_sweeps, tol):
     return max_sweeps
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _quadratic_change(H, x, z, out):
     """out = H (z - x)."""
     out[:] = 0.0
@@ -113,7 +113,7 @@ def _quadratic_change(H, x, z, out):
                 out[i] += step * H[j, i]
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _quadratic_value(g, x, z, Hd, strength, penalised):
     """The model g . (z - x) + (z - x)^T H (z - x) / 2 + strength sum_j' |z_j|, Hd = H (z - x)."""
     value = 0.0
@@ -125,7 +125,7 @@ def _quadratic_value(g, x, z, Hd, strength, penalised):
     return value
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _anderson_point(history, out):
     """out = sum_i c_i history[i + 1], the Anderson extrapolation of the iterates in the rows of
     history (oldest first): c minimises ||sum_i c_i (history[i + 1] - history[i])|| subject to
@@ -318,7 +318,7 @@ def _model_gradient(columns, j, k, q, P_t, G, Theta, Z, U, m, l2):
     return G[k, j] + _column_residual(columns, j, k, q, P_t, U, m) + l2 * (Z[k, j] - Theta[k, j])
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def cd_multinomial(columns, q, P_t, G, Theta, Z, strength, l2, fit_intercept, max_sweeps, tol):
     """Coordinate descent on the multinomial model with the exact Hessian of a row sample,
     never formed: per row the Hessian in the scores is diag(p) - p p^T, so with
@@ -414,7 +414,7 @@ def cd_multinomial(columns, q, P_t, G, Theta, Z, strength, l2, fit_intercept, ma
     return max_sweeps
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _scores_change(columns, P_t, Theta, Z, U, m):
     """U = X~ (Z - Theta)^T stored (K, n), the change of every score, and m_i = p_i . U_i."""
     p = _n_columns(columns)
@@ -432,7 +432,7 @@ def _scores_change(columns, P_t, Theta, Z, U, m):
                 _column_step(columns, j, k, step, P_t, U, m)
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _multinomial_model_value(q, P_t, G, Theta, Z, U, m, strength, l2):
     """cd_multinomial's model at Z: G . (Z - Theta) + the sampled Hessian's quadratic form,
     sum_i q_i (sum_k p_ik U_ik^2 - m_i^2) / 2 + l2 ||coefficient change||^2 / 2, + the L1 term."""
@@ -452,7 +452,7 @@ def _multinomial_model_value(q, P_t, G, Theta, Z, U, m, strength, l2):
     return value
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _multinomial_model_distance(columns, q, P_t, G, Theta, Z, U, m, strength, l2, n_coordinates):
     """The largest distance of cd_multinomial's model gradient to the L1 subdifferential at Z,
     over its coordinates (intercepts unpenalised). About one sweep's work."""
@@ -465,7 +465,7 @@ def _multinomial_model_distance(columns, q, P_t, G, Theta, Z, U, m, strength, l2
     return largest
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _shift_value(z, c, slope, strength, l2):
     total = slope * c
     for k in range(z.shape[0]):
@@ -474,7 +474,7 @@ def _shift_value(z, c, slope, strength, l2):
     return total
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _best_shift(z, slope, strength, l2):
     """argmin_c slope c + sum_k l2 (z_k + c)^2 / 2 + strength |z_k + c|, preferring c = 0 on
     ties (no

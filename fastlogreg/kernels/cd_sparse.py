@@ -29,7 +29,7 @@ def _column_gradient(indptr, indices, data, h, u, g, l2, x, z, j):
     return total
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def cd_columns(indptr, indices, data, h, g, x, strength, l2, fit_intercept, z, u, max_sweeps, tol):
     """Cyclic coordinate descent on the model above for the new point z (updated in place from
     its initial value x; float64, length p + 1: the p working-set columns, then the

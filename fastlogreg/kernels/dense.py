@@ -169,7 +169,8 @@ def _loss_gradient(X, y, s, w, b, n_blocks, grad):
     return total
 
 
-@njit(fastmath=FASTMATH, cache=CACHE)  # also called from Python (objective.py), hence cached
+# also called from Python (objective.py), hence cached
+@njit(fastmath=FASTMATH, cache=CACHE, nogil=True)
 def add_l2_penalty(loss, grad, w, l2):
     """Adds ||w||^2 * l2 / 2 to loss and l2 * w to grad[:d]; the intercept grad[d] is not
     penalised. Returns the new loss."""
@@ -197,19 +198,19 @@ def _gd_step(loss, w, b, l2, step, fit_intercept, grad, w_next):
 # compiles prange as range in the serial version; the bodies are shared through inline helpers.
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def loss_gradient(X, y, s, w, b, n_blocks, grad):
     """Data part of the objective at (w, b): returns sum_i s_i l(y_i, z_i) and writes its
     gradient into grad (length d + 1), the intercept's last. One read of X."""
     return _loss_gradient(X, y, s, w, b, n_blocks, grad)
 
 
-@njit(fastmath=FASTMATH, cache=CACHE)
+@njit(fastmath=FASTMATH, cache=CACHE, nogil=True)
 def loss_gradient_serial(X, y, s, w, b, n_blocks, grad):
     return _loss_gradient(X, y, s, w, b, n_blocks, grad)
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def gd_epoch(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next):
     """One epoch of the seed's gradient descent, fused: objective J and gradient at (w, b) in
     one read of X, then the update w_next = w - step * dJ/dw. Returns (J, b_next).
@@ -220,7 +221,7 @@ def gd_epoch(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next):
     return _gd_step(loss, w, b, l2, step, fit_intercept, grad, w_next)
 
 
-@njit(fastmath=FASTMATH, cache=CACHE)
+@njit(fastmath=FASTMATH, cache=CACHE, nogil=True)
 def gd_epoch_serial(X, y, s, w, b, l2, step, fit_intercept, n_blocks, grad, w_next):
     loss = _loss_gradient(X, y, s, w, b, n_blocks, grad)
     return _gd_step(loss, w, b, l2, step, fit_intercept, grad, w_next)
@@ -232,7 +233,7 @@ def _sigmoid_into(z, out):
         out[i] = sigmoid(z[i])
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def decision_scores(X, w, b, probability, out):
     """out[i] = w.x_i + b, or sigmoid of it when `probability`; accumulated in float64. Chunked
     like loss_gradient so the sigmoid runs vectorised and without 'reassoc'."""
@@ -265,7 +266,7 @@ def _split_residuals(y, s, z, residual, weighted_0, weighted_1):
         weighted_1[i] = s[i] * ri if label_1 else 0.0
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def label_split_gradient(X, y, s, w, b, n_blocks, residual, grads):
     """The pass of the L1 duality gap (solvers/_duality.py), one read of X: residual[i] =
     sigmoid(z_i) - y_i (float64, length n) and the data gradient split by label, grads[l] =
@@ -301,7 +302,7 @@ def label_split_gradient(X, y, s, w, b, n_blocks, residual, grads):
                 grads[label, j] += partial[k, label, j]
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def weighted_sq_norm_sum(X, s, n_blocks):
     """sum_i s_i ||x_i||^2: with the row count it bounds the loss curvature (trace bound)."""
     n, d = X.shape
@@ -318,7 +319,7 @@ def weighted_sq_norm_sum(X, s, n_blocks):
     return partial.sum()
 
 
-@njit(parallel=True, cache=CACHE)
+@njit(parallel=True, cache=CACHE, nogil=True)
 def first_nonfinite_row(X, n_blocks):
     """Index of the first row of X holding NaN or inf, or -1. No fastmath here: it would let
     the compiler assume the values are finite."""

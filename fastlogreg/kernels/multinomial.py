@@ -130,7 +130,7 @@ def _loss_gradient(X, y, s, W, b, n_blocks, grad):
 # A parallel and a serial build of one body, as in dense.py (the serial one for tiny data).
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def loss_gradient(X, y, s, W, b, n_blocks, grad):
     """Data part of the multinomial objective at (W, b): returns sum_i s_i l(y_i, z_i) and
     writes its gradient into grad (length K (d + 1), class k's d coefficients then its
@@ -139,7 +139,7 @@ def loss_gradient(X, y, s, W, b, n_blocks, grad):
     return _loss_gradient(X, y, s, W, b, n_blocks, grad)
 
 
-@njit(fastmath=FASTMATH, cache=CACHE)
+@njit(fastmath=FASTMATH, cache=CACHE, nogil=True)
 def loss_gradient_serial(X, y, s, W, b, n_blocks, grad):
     return _loss_gradient(X, y, s, W, b, n_blocks, grad)
 
@@ -159,7 +159,7 @@ def _softmax_rows(Z):
             zi[k] /= total
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=CACHE)
+@njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=True)
 def decision_scores(X, W, b, probability, out):
     """out[i, k] = W_k . x_i + b_k (float64 sums), or the softmax of each row when
     `probability`. out (n, K) of any float dtype."""

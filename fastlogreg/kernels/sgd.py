@@ -336,7 +336,7 @@ def _sgd_group(X, y, c, rows, m, next_group, v, state, avg, params, t, step_t, h
     return loss_sum, u
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", parallel=True, cache=CACHE)
+@njit(fastmath=FASTMATH, error_model="numpy", parallel=True, cache=CACHE, nogil=True)
 def sgd_epoch(X, y, c, block_order, shuffle, seed, v, state, avg, params, n_threads):
     """One epoch over X in the group order described in the module docstring; updates v, state
     and avg in place and returns the epoch's summed weighted loss (each sample's loss taken

@@ -170,7 +170,7 @@ def _sgd_group(
     return loss_sum, u
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", parallel=True, cache=CACHE)
+@njit(fastmath=FASTMATH, error_model="numpy", parallel=True, cache=CACHE, nogil=True)
 def sgd_multinomial_epoch(
     X, y, c, block_order, shuffle, seed, V, b, state, avg, avg_b, params, n_threads
 ):

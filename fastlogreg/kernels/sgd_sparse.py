@@ -65,7 +65,7 @@ ANCHOR_RATIO = 1e4
 AHEAD = 1
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def epoch_order(block_order, indptr, shuffle, seed):
     """The rows of an epoch in the order kernels/sgd.py visits them (blocks of BLOCK_ROWS rows
     in block_order, groups of them shuffled within from seed + group when shuffling), int64
@@ -108,7 +108,7 @@ def _prefetch_ahead(data2, indices2, indptr, indptr2, y2, c2, order, position, p
         prefetch2(c2, row, 0)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state, avg, params):
     """One epoch over CSR X (data, indices, indptr; float32/float64 values, int32/int64
     indices within [0, d)), updating v, state and avg in place; returns the epoch's summed
@@ -200,7 +200,7 @@ def sgd_epoch(data, indices, indptr, y, c, block_order, shuffle, seed, v, state,
     return loss_sum
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def sgd_multinomial_epoch(
     data, indices, indptr, y, c, block_order, shuffle, seed, V_t, b, state, avg_t, avg_b, q_t,
     params,

@@ -47,7 +47,7 @@ def _buffers(work, n_blocks, d, width, offset=0):
     return work[offset : offset + size].reshape((n_blocks, d, width))
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def nnz_block_starts(indptr, n_blocks):
     """First row of each of n_blocks blocks of about equal non-zeros, and n at the end
     (int64, length n_blocks + 1, non-decreasing)."""
@@ -183,7 +183,7 @@ def _pointwise(y, s, z, curvature, store):
     return loss
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature, work):
     """Data part of the objective at (w, b): returns sum_i s_i l(y_i, z_i) and writes its
     gradient into grad (float64, length d + 1, the intercept's last). When curvature has
@@ -235,7 +235,7 @@ def loss_gradient(data, indices, indptr, y, s, w, b, n_blocks, grad, curvature, 
     return _in_order(partial_loss)
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, grad, work):
     """The multinomial datafit (kernels/multinomial.py's pass) on CSR X: returns
     sum_i s_i (logsumexp(z_i) - z_i,y_i) and writes the gradient into grad (float64, length
@@ -279,7 +279,7 @@ def multinomial_loss_gradient(data, indices, indptr, y, s, W_t, b, n_blocks, gra
     return _in_order(partial_loss)
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def hessian_product(data, indices, indptr, curvature, v, v_b, n_blocks, out, work):
     """out = X~^T diag(curvature) X~ (v, v_b), X~ = [X, 1] (float64, length d + 1, the
     intercept's entry last): the data part of a Hessian-vector product, one read of X, with
@@ -308,7 +308,7 @@ def hessian_product(data, indices, indptr, curvature, v, v_b, n_blocks, out, wor
     _sum_packed(pack, partial_intercept, out)
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def decision_scores(data, indices, indptr, w, b, probability, n_blocks, out):
     """out[i] = w.x_i + b, or sigmoid of it when `probability`; accumulated in float64."""
     starts = nnz_block_starts(indptr, n_blocks)
@@ -318,7 +318,7 @@ def decision_scores(data, indices, indptr, w, b, probability, n_blocks, out):
             out[i] = sigmoid(z) if probability else z
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def multinomial_decision_scores(data, indices, indptr, W_t, b, probability, n_blocks, out):
     """out[i, k] = W_k . x_i + b_k (float64 sums), or the softmax of each row when
     `probability` (multinomial._softmax_rows, shared with the dense pass); W_t (d, K) as in
@@ -336,7 +336,7 @@ def multinomial_decision_scores(data, indices, indptr, W_t, b, probability, n_bl
                 out[i, c] = z[0, c]
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def multinomial_hessian_product(data, indices, indptr, weighted_p, V_t, v_b, n_blocks, out, work):
     """The data part of the multinomial Hessian-vector product on CSR X, one read of X: per
     row the Hessian in the scores is q_i (diag(p_i) - p_i p_i^T), so with u_i = V x_i + v_b
@@ -391,7 +391,7 @@ def _take_value(indices, p, dense_row):
     return value
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def weighted_column_squares(data, indices, indptr, H, canonical, n_blocks, out, work):
     """The diagonal of X~^T diag(H[:, c]) X~ for each of the K columns of H (n, K) float64,
     X~ = [X, 1], into out (K (d + 1),) laid out as theta: class c's entry j is
@@ -427,7 +427,7 @@ def weighted_column_squares(data, indices, indptr, H, canonical, n_blocks, out, 
     _sum_class_blocks(partial, partial_intercepts, out)
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def column_counts(indices, n_features):
     """How many stored entries each column has, int64 (n_features,), from the indices as
     they are (np.bincount would first copy int32 indices to int64: 147 MB for 18.4M)."""
@@ -437,7 +437,7 @@ def column_counts(indices, n_features):
     return counts
 
 
-@njit(parallel=True, cache=CACHE)
+@njit(parallel=True, cache=CACHE, nogil=True)
 def rows_without_repeats(indices, indptr, n_features, n_blocks):
     """Whether no row stores one column twice (sorted or not): the passes that square entries
     can then take each as it is. One read of the indices, a per-thread (d,) marker."""
@@ -457,7 +457,7 @@ def rows_without_repeats(indices, indptr, n_features, n_blocks):
     return ok.all()
 
 
-@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE)
+@njit(parallel=True, fastmath=POINTWISE_FASTMATH, error_model="numpy", cache=CACHE, nogil=True)
 def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks, work):
     """sum_i s_i ||x_i||^2 (kernels/dense.py's pass on CSR, a row's duplicate entries of a
     column summed before squaring, as scipy.sparse reads them): with the row count it bounds
@@ -481,7 +481,7 @@ def weighted_sq_norm_sum(data, indices, indptr, s, n_features, n_blocks, work):
     return _in_order(partial)
 
 
-@njit(parallel=True, cache=CACHE)
+@njit(parallel=True, cache=CACHE, nogil=True)
 def first_nonfinite_sum(data, indices, indptr, n_features, n_blocks, limit):
     """(row, column) of the first entry whose stored values, summed as scipy.sparse reads a
     row's duplicates, exceed limit in magnitude (the largest finite value of data's dtype:
