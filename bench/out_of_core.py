@@ -49,7 +49,7 @@ warm = np.random.default_rng(0).normal(size=(2000, int(sys.argv[5])))
 LogisticRegression(solver=solver).fit(warm, (warm[:, 0] > 0).astype(int))  # compile
 if kind == "memory":
     data = load(path, labels=path.replace("X.npy", "y.npy"))
-    X, y = np.ascontiguousarray(data.X), data.y  # read into memory first
+    X, y = np.array(data.X), data.y  # a copy in memory (data.X is the memory map)
 else:
     X = open_chunks(path, chunk_rows=chunk_rows, **({"labels": path.replace("X.npy", "y.npy")}
                     if kind == "npy" else {"target": "label"}))
