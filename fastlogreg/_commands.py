@@ -21,6 +21,7 @@ class UserError(ValueError):
 
 
 UNNAMED_FORMATS = (".npy", ".npz", ".svm", ".svmlight", ".libsvm")
+LABELLED_FORMATS = (".npz", ".svm", ".svmlight", ".libsvm")  # the file holds its labels
 
 
 def run(args):
@@ -162,7 +163,8 @@ def _hyperparameters(args):
 def _read_options(args, target=True, features=None):
     """fastlogreg.io's keyword arguments for the data options (target=True: the labels are
     required, from --target or --labels)."""
-    if target and args.target is None and args.labels is None:
+    carries_labels = bool(set(Path(str(args.data).lower()).suffixes) & set(LABELLED_FORMATS))
+    if target and args.target is None and args.labels is None and not carries_labels:
         raise UserError(
             f"{args.data}: pass --target COL (the label column, by name or index) or --labels "
             "FILE.npy (one label per row)"
@@ -320,7 +322,7 @@ def _features_of(model, args):
     from .io import load
 
     names = getattr(model, "feature_names_in_", None)
-    unnamed = Path(str(args.data)).suffix.lower() in UNNAMED_FORMATS
+    unnamed = bool(set(Path(str(args.data).lower()).suffixes) & set(UNNAMED_FORMATS))
     features = list(names) if names is not None and not unnamed else None
     options = _read_options(args, target=False, features=features)
     options["target"] = args.target
@@ -379,7 +381,7 @@ def evaluate(args):
 
     model = _load_model(args.model)
     names = getattr(model, "feature_names_in_", None)
-    unnamed = Path(str(args.data)).suffix.lower() in UNNAMED_FORMATS
+    unnamed = bool(set(Path(str(args.data).lower()).suffixes) & set(UNNAMED_FORMATS))
     features = list(names) if names is not None and not unnamed else None
     data = load(args.data, **_read_options(args, features=features))
     if data.X.shape[1] != model.n_features_in_:

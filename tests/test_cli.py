@@ -289,3 +289,51 @@ def test_npy_data_with_a_labels_file(tmp_path, capsys):
 
     reference = LogisticRegression().fit(X, y).predict(X)
     assert lines == ['"prediction"', *map(str, reference)]
+
+
+def _write_formats(tmp_path):
+    """The same 200 x 4 problem as CSV (gzip, semicolons), Parquet, .npz and LIBSVM:
+    {format: (path, data options)}."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sklearn.datasets import dump_svmlight_file
+
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(200, 4)), 6)
+    y = (X[:, 0] - X[:, 1] + rng.logistic(size=200) > 0).astype(np.int64)
+    lines = ["a;b;c;d;label"] + [";".join(f"{v:.6f}" for v in row) + f";{label}"
+                                 for row, label in zip(X, y, strict=True)]  # fmt: skip
+    with gzip.open(tmp_path / "data.csv.gz", "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    pq.write_table(pa.table({**{c: X[:, j] for j, c in enumerate("abcd")}, "label": y}),
+                   tmp_path / "data.parquet")  # fmt: skip
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    dump_svmlight_file(X, y, str(tmp_path / "data.svm"))
+    target = ["--target", "label"]
+    formats = {
+        "csv.gz": (tmp_path / "data.csv.gz", target),
+        "parquet": (tmp_path / "data.parquet", target),
+        "npz": (tmp_path / "data.npz", []),
+        "svmlight": (tmp_path / "data.svm", []),
+    }
+    return X, y, formats
+
+
+@pytest.mark.parametrize("kind", ["csv.gz", "parquet", "npz", "svmlight"])
+def test_train_predict_evaluate_on_every_format(tmp_path, capsys, kind):
+    from fastlogreg import LogisticRegression
+
+    X, y, formats = _write_formats(tmp_path)
+    path, options = formats[kind]
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", str(path), *options, "--out", model_path, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    reference = LogisticRegression().fit(X, y)
+    assert report["objective"] == pytest.approx(reference.loss_history_[-1], rel=1e-9)
+    assert main(["predict", model_path, str(path), *options]) == 0
+    predicted = capsys.readouterr().out.split()[1:]
+    assert [int(float(p.strip('"'))) for p in predicted] == reference.predict(X).tolist()
+    assert main(["evaluate", model_path, str(path), *options, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == reference.score(X, y)
