@@ -21,7 +21,8 @@ class UserError(ValueError):
 
 
 UNNAMED_FORMATS = (".npy", ".npz", ".svm", ".svmlight", ".libsvm")
-LABELLED_FORMATS = (".npz", ".svm", ".svmlight", ".libsvm")  # the file holds its labels
+LIBSVM_FORMATS = (".svm", ".svmlight", ".libsvm")
+LABELLED_FORMATS = (".npz", *LIBSVM_FORMATS)  # the file holds its labels
 
 
 def run(args):
@@ -37,6 +38,8 @@ def train(args):
     from .estimator import LogisticRegression
 
     model = LogisticRegression(**_hyperparameters(args))
+    if args.out:
+        _check_writable(args.out)  # before the fit, not after it
     read = _read_options(args)
     started = time.perf_counter()
     if args.chunk_rows:
@@ -66,8 +69,15 @@ def train(args):
     if scaling is not None:
         _fold_scaling(model, *scaling)
         X = data.X  # the report's scores are on the raw columns, as the saved model takes
-    if names is not None:
+    if names is not None and len(set(map(str, names))) == len(names):
         model.feature_names_in_ = np.asarray(names, dtype=object)
+    elif names is not None:  # predict could not pick them by name: by position, then
+        twice = sorted({str(n) for n in names if list(map(str, names)).count(str(n)) > 1})
+        print(
+            f"warning: columns share the names {twice}: the model keeps no feature names, "
+            "and predict takes the columns by position",
+            file=sys.stderr,
+        )
     log_loss, accuracy, n_rows = _training_scores(model, X, y)
     if args.out:
         model.save(args.out)
@@ -128,6 +138,8 @@ def _hyperparameters(args):
             ) from None
         if not isinstance(class_weight, dict):
             raise UserError(f"--class-weight must be a JSON object, got {args.class_weight!r}")
+        # JSON keys are strings; the loaders read integer labels as int64, numbers as float64
+        class_weight = {_label_key(k): v for k, v in class_weight.items()}
     average = args.average
     if average is not None:
         lowered = average.lower()
@@ -158,6 +170,16 @@ def _hyperparameters(args):
         n_jobs=args.n_jobs,
         verbose=args.verbose,
     )
+
+
+def _label_key(text):
+    """A --class-weight key as the loaders type a label: int, else float, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _read_options(args, target=True, features=None):
@@ -246,7 +268,12 @@ def _class_codes(model, y, where="the data"):
 
 def _like_classes(y, classes):
     """y in the classes' dtype where the values allow it (a CSV's 0/1 labels read as int64
-    for a model trained on 0.0/1.0, or the reverse)."""
+    for a model trained on 0.0/1.0, or the reverse; 'True'/'false' text for bool classes)."""
+    if classes.dtype.kind == "b" and y.dtype.kind in "OUS":
+        lowered = np.char.lower(y.astype(str))
+        if np.isin(lowered, ["true", "false"]).all():
+            return lowered == "true"
+        return y
     if y.dtype.kind == classes.dtype.kind or y.dtype.kind not in "biuf":
         if y.dtype.kind in "OUS" and classes.dtype.kind in "OUS":
             return y.astype(str)
@@ -302,12 +329,28 @@ class _progress_bar:
 def predict(args):
     """Write the predictions of every row of DATA (CSV or Parquet, or CSV on stdout)."""
     model = _load_model(args.model)
-    table = _prediction_table(model, _features_of(model, args), args.proba)
+    table = _prediction_table(model, _data_for(model, args, labels=False).X, args.proba)
+    if args.json and args.out == "-":  # one JSON object: every column as a list
+        print(json.dumps({"rows": table.num_rows, **table.to_pydict()}))
+        return 0
+    _check_writable(args.out)
     _write_table(table, args.out)
     if args.out != "-" and not args.quiet:
         summary = {"rows": table.num_rows, "out": args.out}
         print(json.dumps(summary) if args.json else f"wrote {table.num_rows} rows to {args.out}")
     return 0
+
+
+def _check_writable(path):
+    """UserError for an output path that is a directory or in a missing one."""
+    if path == "-":
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"cannot write to {path!r}: it is a directory; give a file name")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"cannot write to {path!r}: no directory {str(parent)!r}")
 
 
 def _load_model(path):
@@ -316,23 +359,44 @@ def _load_model(path):
     return load_model(path)
 
 
-def _features_of(model, args):
-    """X of DATA for the model: the columns it was trained on, by name when it knows them
-    (the target, if present, left out), else every column but --target."""
+def _data_for(model, args, labels):
+    """fastlogreg.io's Dataset of DATA for the model: the columns it was trained on, picked by
+    name when it knows them (in its order; other columns, such as the target, left out), else
+    every column but --target (or --features). Raises UserError when the columns' names or
+    count do not match the model's."""
     from .io import load
 
     names = getattr(model, "feature_names_in_", None)
-    unnamed = bool(set(Path(str(args.data).lower()).suffixes) & set(UNNAMED_FORMATS))
-    features = list(names) if names is not None and not unnamed else None
-    options = _read_options(args, target=False, features=features)
-    options["target"] = args.target
-    X = load(args.data, require_labels=False, **options).X
-    if X.shape[1] != model.n_features_in_:
+    suffixes = set(Path(str(args.data).lower()).suffixes)
+    options = _read_options(args, target=labels)
+    if not labels:
+        options["target"] = args.target
+    if suffixes & set(LIBSVM_FORMATS):
+        options["n_features"] = int(model.n_features_in_)  # trailing columns may be empty
+    if names is not None and not suffixes & set(UNNAMED_FORMATS):
+        if args.features is not None and sorted(map(str, args.features)) == sorted(names):
+            options["features"] = list(names)  # the model's columns, by name: its order
+        elif args.features is None:
+            options["features"] = list(names)
+    data = load(args.data, require_labels=labels, **options)
+    if data.X.shape[1] != model.n_features_in_:
         raise UserError(
-            f"{args.data} gives {X.shape[1]} feature columns, the model takes "
+            f"{args.data} gives {data.X.shape[1]} feature columns, the model takes "
             f"{model.n_features_in_}: pass --features (and --target for the label column)"
         )
-    return X
+    if names is not None and data.feature_names is not None:
+        if list(data.feature_names) != list(names):
+            raise UserError(
+                f"{args.data}: the columns given are {_preview(data.feature_names)}, but the "
+                f"model was trained on {_preview(names)} (in that order); leave out --features "
+                "and the model picks its columns by name"
+            )
+    return data
+
+
+def _preview(names, limit=8):
+    names = [str(n) for n in names]
+    return str(names if len(names) <= limit else [*names[:limit], "..."])
 
 
 def _prediction_table(model, X, proba):
@@ -377,18 +441,8 @@ def evaluate(args):
     """Log-loss, accuracy, ROC AUC and the confusion matrix of MODEL on DATA's labels."""
     from sklearn import metrics
 
-    from .io import load
-
     model = _load_model(args.model)
-    names = getattr(model, "feature_names_in_", None)
-    unnamed = bool(set(Path(str(args.data).lower()).suffixes) & set(UNNAMED_FORMATS))
-    features = list(names) if names is not None and not unnamed else None
-    data = load(args.data, **_read_options(args, features=features))
-    if data.X.shape[1] != model.n_features_in_:
-        raise UserError(
-            f"{args.data} gives {data.X.shape[1]} feature columns, the model takes "
-            f"{model.n_features_in_}: pass --features"
-        )
+    data = _data_for(model, args, labels=True)
     classes = model.classes_
     codes = _class_codes(model, data.y, where=str(args.data))
     y = classes[codes]

@@ -337,3 +337,63 @@ def test_train_predict_evaluate_on_every_format(tmp_path, capsys, kind):
     assert [int(float(p.strip('"'))) for p in predicted] == reference.predict(X).tolist()
     assert main(["evaluate", model_path, str(path), *options, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["accuracy"] == reference.score(X, y)
+
+
+def test_break_test_14_cases(tmp_path, capsys):
+    """Helper 14's break test: --features against a named model (a permutation of its names
+    is taken in its order, other columns are an error, not positions); a LIBSVM file narrower
+    than the model; --class-weight keys for numeric labels; 'True'/'False' text labels for a
+    bool model; predict --json; outputs into a directory or a missing one; duplicate names."""
+    from fastlogreg import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] - X[:, 2] + rng.logistic(size=200) > 0).astype(int)
+    lines = ["a,b,c,y"] + [",".join(f"{v:.6f}" for v in row) + f",{label}"
+                           for row, label in zip(X, y, strict=True)]  # fmt: skip
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    data, model_path = str(tmp_path / "d.csv"), str(tmp_path / "m.npz")
+    assert main(["train", data, "--target", "y", "--out", model_path, "--quiet"]) == 0
+    assert main(["predict", model_path, data, "--proba"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["predict", model_path, data, "--proba", "--features", "c,b,a"]) == 0
+    assert capsys.readouterr().out == plain
+    assert main(["predict", model_path, data, "--features", "2,1,0"]) == 2
+    assert "the model was trained on ['a', 'b', 'c']" in capsys.readouterr().err
+
+    assert main(["predict", model_path, data, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 200
+    assert main(["predict", model_path, data, "--out", str(tmp_path)]) == 2
+    assert "it is a directory" in capsys.readouterr().err
+    missing = str(tmp_path / "nodir" / "m.npz")
+    assert main(["train", data, "--target", "y", "--out", missing]) == 2
+    assert "no directory" in capsys.readouterr().err
+
+    argv = ["train", data, "--target", "y", "--class-weight", '{"1": 3}', "--json"]
+    assert main(argv) == 0
+    weighted = LogisticRegression(class_weight={1: 3}).fit(X, y)
+    assert json.loads(capsys.readouterr().out)["objective"] == pytest.approx(
+        weighted.loss_history_[-1], rel=1e-6
+    )
+
+    (tmp_path / "narrow.svm").write_text("1 1:1.5 2:2\n0 2:0.3\n")
+    svm_model = str(tmp_path / "svm.npz")
+    LogisticRegression().fit(X, y).save(svm_model)
+    assert main(["predict", svm_model, str(tmp_path / "narrow.svm")]) == 0
+    assert len(capsys.readouterr().out.split()) == 3
+
+    bool_model = str(tmp_path / "bool.npz")
+    LogisticRegression().fit(X, y.astype(bool)).save(bool_model)
+    labels = np.where(y == 1, "True", "False")
+    lines = ["x0,x1,x2,label"] + [",".join(f"{v:.6f}" for v in row) + f",{label}"
+                                  for row, label in zip(X, labels, strict=True)]  # fmt: skip
+    (tmp_path / "b.csv").write_text("\n".join(lines) + "\n")
+    evaluate = ["evaluate", bool_model, str(tmp_path / "b.csv"), "--target", "label", "--json"]
+    assert main(evaluate) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 200
+
+    (tmp_path / "dup.csv").write_text("a,a,y\n1,2,x\n3,4,z\n4,5,x\n2,1,z\n")
+    dup_model = str(tmp_path / "dup.npz")
+    assert main(["train", str(tmp_path / "dup.csv"), "--target", "y", "--out", dup_model]) == 0
+    assert "share the names ['a']" in capsys.readouterr().err
+    assert main(["predict", dup_model, str(tmp_path / "dup.csv"), "--target", "y"]) == 0
