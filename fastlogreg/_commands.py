@@ -64,7 +64,7 @@ def train(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with _progress_bar(args, X):
-            model.fit(X, y) if y is not None else model.fit(X)
+            model.fit(X, y)  # y None: a chunk source, which carries its labels
     fitted = time.perf_counter()
     if scaling is not None:
         _fold_scaling(model, *scaling)

@@ -261,12 +261,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         with thread_limit(self.n_jobs) as n_threads:
             if is_chunk_source(X):
                 X, y, feature_names = _chunked_training_data(X, y)
-            else:
-                if y is None:
-                    raise ValueError(
-                        "LogisticRegression requires y to be passed, but the target y is None "
-                        "(only a chunk source, which carries its labels, is fitted without y)"
-                    )
+            else:  # (y None: as_labels says it is required)
                 # NaN and inf in X surface in the solver's first pass (LogisticObjective),
                 # which then names the row: a separate scan would cost one more read of X
                 X = V.as_design_matrix(X, check_finite=False)
