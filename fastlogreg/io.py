@@ -48,7 +48,12 @@ _DELIMITERS = (",", ";", "\t", "|")
 # pyarrow parses blocks of this many bytes in parallel (its default; 16 MiB took 0.72 s
 # against 0.49 s for 295 MB on 2 cores)
 _CSV_BLOCK_BYTES = 1 << 20
+# chunked CSV reads parse blocks of a 64th of a chunk's text, within these bounds: pyarrow's
+# streaming reader holds about 35 blocks (_csv_chunks)
+_CSV_STREAM_BLOCK_BYTES = (1 << 16, 1 << 20)
 _COPY_BLOCK_BYTES = 1 << 20
+# Parquet row groups are read this many decoded bytes of columns at a time (_parquet_fill)
+_PARQUET_READ_BYTES = 4 << 20
 
 
 @dataclass(eq=False)
@@ -665,35 +670,42 @@ def _to_matrix(columns, dtype):
     pa = _arrow()[0]
     pool = pa.default_memory_pool()
     d = len(columns)
-    arrow_type = pa.from_numpy_dtype(dtype)
-    # Arrow transposes a batch whose columns all have X's type itself (RecordBatch.to_tensor,
-    # about 2x faster here than NumPy's copy column by column); others are copied by NumPy,
-    # which converts (e.g. Parquet's float64 or integer columns into a float32 X) as it goes
-    same_type = all(column.type == arrow_type for column in columns)
     batches = pa.table(columns, names=[str(j) for j in range(d)]).to_batches()  # aligned
     columns.clear()
     X = np.empty((sum(b.num_rows for b in batches), d), dtype=dtype)
-    # NumPy's copy writes X in row blocks of about this many bytes, which stay in the cache
-    # while each column's slice is written into them
-    step = max(1, _COPY_BLOCK_BYTES // (d * X.itemsize))
     start = 0
     for i in range(len(batches)):
         batch, batches[i] = batches[i], None
-        m = batch.num_rows
-        if same_type and m:
-            X[start : start + m] = np.asarray(batch.to_tensor(row_major=True))
-        else:
-            cols = [batch.column(j).to_numpy(zero_copy_only=False) for j in range(d)]
-            for s in range(0, m, step):
-                block = X[start + s : start + min(m, s + step)]
-                for j, col in enumerate(cols):
-                    block[:, j] = col[s : s + step]
-            del cols
+        _copy_rows(X[start : start + batch.num_rows], batch)
+        start += batch.num_rows
         del batch
-        start += m
         if i % 64 == 63:
             pool.release_unused()  # mimalloc keeps the freed batches' pages otherwise
     return X
+
+
+def _copy_rows(X, batch):
+    """Copy a record batch's columns (numeric or boolean, no nulls; X.shape[1] of them) into
+    the rows X (m, d), C-contiguous, converting to X's dtype."""
+    pa = _arrow()[0]
+    m, d = X.shape
+    if not m:
+        return
+    # Arrow transposes a batch whose columns all have X's type itself (RecordBatch.to_tensor,
+    # about 2x faster here than NumPy's copy column by column); others are copied by NumPy,
+    # which converts (e.g. Parquet's float64 or integer columns into a float32 X) as it goes
+    arrow_type = pa.from_numpy_dtype(X.dtype)
+    if all(batch.column(j).type == arrow_type for j in range(d)):
+        X[:] = np.asarray(batch.to_tensor(row_major=True))
+        return
+    cols = [batch.column(j).to_numpy(zero_copy_only=False) for j in range(d)]
+    # NumPy's copy writes X in row blocks of about this many bytes, which stay in the cache
+    # while each column's slice is written into them
+    step = max(1, _COPY_BLOCK_BYTES // (d * X.itemsize))
+    for s in range(0, m, step):
+        block = X[s : s + step]
+        for j, col in enumerate(cols):
+            block[:, j] = col[s : s + step]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -912,84 +924,75 @@ def _csv_chunk_source(inp, chunk_rows, target, features, dtype, delimiter, label
     )
 
 
-def _after_newlines(buffer, start, count):
-    """The position just after the count-th newline in buffer[start:] (count >= 1, and there
-    are that many): a bisection on bytearray.count, which scans at memchr speed."""
-    lo, hi = start, len(buffer)  # the count-th newline is in buffer[lo:hi]
-    while hi - lo > 4096:
-        mid = (lo + hi) // 2
-        below = buffer.count(b"\n", lo, mid)
-        if below >= count:
-            hi = mid
-        else:
-            count -= below
-            lo = mid
-    position = lo
-    for _ in range(count):
-        position = buffer.index(b"\n", position) + 1
-    return position
-
-
-def _line_blocks(inp, layout, lines_per_block, read_bytes):
-    """(first line number, bytes) of the lines after the header, `lines_per_block` lines at a
-    time (the last block may hold fewer, and may lack its final newline); blocks of empty
-    lines only are left out."""
+def _csv_batches(inp, layout, t, feats, float_type, block_bytes):
+    """pyarrow's streaming CSV reader over the whole input: record batches of about
+    block_bytes of text each. Its errors become _csv_error's ValueError."""
+    pa, _, pcsv = _arrow()
+    options = _csv_options(pa, pcsv, layout, t, feats, float_type, block_bytes)
     with inp.arrow() as stream:
-        buffer, newlines, eof = bytearray(), 0, False
-
-        def take(count):
-            """The next `count` lines (fewer at the end) as bytes, removed from the buffer."""
-            nonlocal newlines, eof
-            while newlines < count and not eof:
-                more = stream.read(read_bytes)
-                eof = not more
-                newlines += more.count(b"\n")
-                buffer.extend(more)
-            cut = _after_newlines(buffer, 0, count) if newlines >= count else len(buffer)
-            block = bytes(memoryview(buffer)[:cut])  # one copy
-            del buffer[:cut]
-            newlines -= min(count, newlines)
-            return block
-
-        take(layout.header_line)  # the header and the blank lines before it
-        line = layout.header_line + 1
-        while block := take(lines_per_block):
-            if block.strip(b"\r\n"):
-                yield line, block
-            line += lines_per_block
+        try:
+            reader = pcsv.open_csv(stream, **options)
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                if batch.num_rows:
+                    yield batch
+        except pa.ArrowException as err:
+            raise _csv_error(err, inp, layout, t, feats, float_type) from None
 
 
 def _csv_chunks(inp, layout, t, feats, chunk_rows, dtype, float_type):
-    """Chunks of at most chunk_rows rows: chunk_rows lines at a time (blank lines are not rows)
-    cut from the byte stream, each parsed by pyarrow's multi-threaded read_csv (its
-    streaming reader converts on one thread). Errors name lines counted in the whole file."""
+    """Chunks of chunk_rows rows (the last may hold fewer), each record batch of pyarrow's
+    streaming reader copied into the chunk's X as it arrives. Small blocks keep pyarrow's own
+    buffers small (it holds about 35 blocks: 35 MiB at 1 MiB) and parse about as fast (376 MB
+    on 2 cores: 1.46 s at 1 MiB, 1.48 s at 512 KiB, 1.58 s at 256 KiB; the multi-threaded
+    read_csv of the whole file 1.44 s). Errors name lines counted in the whole file."""
     pa, pc, _ = _arrow()
+    low, high = _CSV_STREAM_BLOCK_BYTES
+    block_bytes = int(min(high, max(low, chunk_rows * layout.bytes_per_row / 64)))
     k = len(feats)
     kind = None  # of the labels: the first chunk's
-    read_bytes = int(min(max(layout.bytes_per_row * chunk_rows * 1.05, 1 << 16), 256 << 20))
-    done = 0
-    for first_line, text in _line_blocks(inp, layout, chunk_rows, read_bytes):
-        piece = _Input.of_bytes(inp.name, text)
-        # a layout for the piece: no header, lines numbered from first_line
-        piece_layout = _CsvLayout(
-            layout.names, layout.delimiter, first_line - 1, layout.bytes_per_row, first_line
-        )
-        table = _read_csv_table(piece, piece_layout, t, feats, float_type)
-        if table.num_rows == 0:
-            continue
+    done = 0  # rows in the chunks before
+    X, filled, labels = None, 0, []  # the chunk being filled, its rows so far, label columns
+
+    def labels_of_chunk():
+        nonlocal kind
+        if t is None:
+            return None
         try:
-            _check_no_nulls(table.columns[:k], feats)
-            y = None
-            if t is not None:
-                y, kind = _text_labels(pa, pc, table.column(k), t, kind)
-            columns = table.columns[:k]
-            done += table.num_rows
-            del table
-            X = _to_matrix(columns, dtype)
+            y, kind = _text_labels(pa, pc, pa.chunked_array(labels, pa.string()), t, kind)
         except _Cell as cell:
-            raise _csv_located(piece, piece_layout, cell) from None
-        yield X, y
-    if done == 0:
+            raise _csv_located(inp, layout, cell, offset=done) from None
+        return y
+
+    for batch in _csv_batches(inp, layout, t, feats, float_type, block_bytes):
+        start = 0
+        while start < batch.num_rows:
+            if X is None:
+                X = np.empty((chunk_rows, k), dtype=dtype)
+            take = min(batch.num_rows - start, chunk_rows - filled)
+            piece = batch.slice(start, take)
+            try:
+                _check_no_nulls(piece.columns[:k], feats)
+            except _Cell as cell:
+                raise _csv_located(inp, layout, cell, offset=done + filled) from None
+            _copy_rows(X[filled : filled + take], piece.select(range(k)))
+            if t is not None:
+                labels.append(piece.column(k))
+            filled += take
+            start += take
+            if filled == chunk_rows:
+                y = labels_of_chunk()
+                out, X, filled, labels = (X, y), None, 0, []
+                done += chunk_rows
+                pa.default_memory_pool().release_unused()  # mimalloc keeps freed blocks
+                yield out
+                out = None
+    if filled:
+        yield X[:filled], labels_of_chunk()
+    elif done == 0:
         raise ValueError(f"{inp.name} has a header but no data rows")
 
 
@@ -1033,84 +1036,125 @@ def _parquet_plan(pf, path, target, features, labels, require_labels=True):
     return names, t, feats, columns
 
 
-def _parquet_convert(pa, pc, tables, names, t, feats, dtype, path, offset):
-    """(X, y or None) of the one table in `tables` (taken out of the list, so that its
-    batches are released as X is filled)."""
-    table = tables.pop()
-    k = len(feats)
-    try:
-        cols = _arrow_features(pa, pc, table.columns[:k], feats, names, path)
-        y = None if t is None else _arrow_labels(pa, pc, table.column(k), t)
+def _parquet_fill(pa, pc, pf, group, X, names, feats, path, offset):
+    """Fill X (m, len(feats)), the rows of row group `group`, from its feature columns, read a
+    few at a time (about _PARQUET_READ_BYTES decoded): the group is never held whole as Arrow
+    data beside X. Errors as for the whole table: the first missing value (by row, then
+    column) over every column, else the first text cell of the first column holding one."""
+    m, k = X.shape
+    width = max(1, _PARQUET_READ_BYTES // max(1, m * 8))
+    missing = text = None
+    for start in range(0, k, width):
+        indices = feats[start : start + width]
+        try:
+            table = pf.read_row_group(group, columns=[names[j] for j in indices])
+        except pa.ArrowException as err:
+            raise ValueError(f"{path}: could not be read as Parquet: {err}") from None
+        try:
+            columns = _arrow_features(pa, pc, table.columns, indices, names, path)
+        except _Cell as cell:
+            if cell.problem == "missing":
+                if missing is None or (cell.row, cell.column) < (missing.row, missing.column):
+                    missing = cell
+            elif text is None:
+                text = cell
+            continue
         del table
-        return _to_matrix(cols, dtype), y
+        for i, column in enumerate(columns):
+            X[:, start + i] = column.to_numpy()
+        del columns
+    cell = missing or text
+    if cell is not None:
+        where = f"{path}, row {offset + cell.row} (rows counted from 0)"
+        raise ValueError(_cell_message(where, names[cell.column], cell))
+
+
+def _parquet_group_labels(pa, pc, pf, group, names, t, path, offset):
+    try:
+        column = pf.read_row_group(group, columns=[names[t]]).column(0)
+    except pa.ArrowException as err:
+        raise ValueError(f"{path}: could not be read as Parquet: {err}") from None
+    try:
+        return _arrow_labels(pa, pc, column, t)
     except _Cell as cell:
         where = f"{path}, row {offset + cell.row} (rows counted from 0)"
         raise ValueError(_cell_message(where, names[cell.column], cell)) from None
 
 
-def _load_parquet(path, target, features, dtype, labels, require_labels):
+def _parquet_groups(pf, names, t, feats, dtype, path, X=None):
+    """(X_g, y_g or None) for each row group in order: X_g a new (m_g, len(feats)) array of
+    `dtype`, or when X (n, len(feats)) is given, X's rows of that group, filled."""
     pa, pc, _ = _arrow()
+    offset = 0
+    for group in range(pf.num_row_groups):
+        m = pf.metadata.row_group(group).num_rows
+        if m == 0:
+            continue
+        if X is None:
+            X_g = np.empty((m, len(feats)), dtype=dtype)
+        else:
+            X_g = X[offset : offset + m]
+        _parquet_fill(pa, pc, pf, group, X_g, names, feats, path, offset)
+        y_g = None
+        if t is not None:
+            y_g = _parquet_group_labels(pa, pc, pf, group, names, t, path, offset)
+        yield X_g, y_g
+        offset += m
+
+
+def _load_parquet(path, target, features, dtype, labels, require_labels):
     pf = _open_parquet(path)
-    names, t, feats, columns = _parquet_plan(pf, path, target, features, labels, require_labels)
-    try:
-        table = pf.read(columns=columns)
-    except pa.ArrowException as err:
-        raise ValueError(f"{path}: could not be read as Parquet: {err}") from None
-    if table.num_rows == 0:
+    names, t, feats, _ = _parquet_plan(pf, path, target, features, labels, require_labels)
+    n = pf.metadata.num_rows
+    if n == 0:
         raise ValueError(f"{path} has no rows")
-    tables = [table]
-    del table
-    X, y = _parquet_convert(pa, pc, tables, names, t, feats, dtype, path, 0)
-    if y is None:
-        y = _given_labels(labels, X.shape[0], path)
+    X = np.empty((n, len(feats)), dtype=dtype)
+    y_groups = [y_g for _, y_g in _parquet_groups(pf, names, t, feats, dtype, path, X)]
+    y = _given_labels(labels, n, path) if t is None else np.concatenate(y_groups)
     return Dataset(X, y, [names[j] for j in feats], None if t is None else names[t])
 
 
-def _row_group_chunks(pa, pf, columns, chunk_rows):
-    """Tables of chunk_rows rows (the last may be shorter) read one row group at a time; a
-    chunk may join the end of one group to the start of the next."""
+def _rechunked(pieces, chunk_rows):
+    """(X, y or None) pieces of any sizes -> chunks of chunk_rows rows (the last may be
+    shorter): row slices of a piece (views) where one holds a whole chunk, else copies
+    joining the end of one piece to the start of the next."""
     pending, held = [], 0
-    for group in range(pf.num_row_groups):
-        table = pf.read_row_group(group, columns=columns)
+    for X, y in pieces:
         start = 0
-        while start < table.num_rows:
-            piece = table.slice(start, chunk_rows - held)
-            pending.append(piece)
-            held += piece.num_rows
-            start += piece.num_rows
+        while start < X.shape[0]:
+            stop = min(X.shape[0], start + chunk_rows - held)
+            pending.append((X[start:stop], None if y is None else y[start:stop]))
+            held += stop - start
+            start = stop
             if held == chunk_rows:
-                yield pa.concat_tables(pending) if len(pending) > 1 else pending[0]
+                yield _joined(pending)
                 pending, held = [], 0
-        del table
     if held:
-        yield pa.concat_tables(pending) if len(pending) > 1 else pending[0]
+        yield _joined(pending)
+
+
+def _joined(pieces):
+    if len(pieces) == 1:
+        return pieces[0]
+    X = np.concatenate([X for X, _ in pieces])
+    y = None if pieces[0][1] is None else np.concatenate([y for _, y in pieces])
+    return X, y
 
 
 def _parquet_chunks(path, chunk_rows, target, features, dtype, labels):
-    pa, pc, _ = _arrow()
     pf = _open_parquet(path)
-    names, t, feats, columns = _parquet_plan(pf, path, target, features, labels)
+    names, t, feats, _ = _parquet_plan(pf, path, target, features, labels)
     y_all = None if labels is None else _label_array(labels, mmap=True)
-
-    def chunks():
-        # a row group at a time, cut into chunks: ParquetFile.iter_batches decodes ahead and
-        # its pool kept the whole file (a 408 MB file: 518 MB held after a pass, 1.8 GB peak
-        # in a fit), read_row_group holds one group (peak +123 MB for groups of 40 MB)
-        offset = 0
-        try:
-            for table in _row_group_chunks(pa, pf, columns, chunk_rows):
-                m = table.num_rows
-                tables = [table]
-                del table
-                yield _parquet_convert(pa, pc, tables, names, t, feats, dtype, path, offset)
-                offset += m
-        except pa.ArrowException as err:
-            raise ValueError(f"{path}: could not be read as Parquet: {err}") from None
-        if offset == 0:
-            raise ValueError(f"{path} has no rows")
+    if pf.metadata.num_rows == 0:
+        raise ValueError(f"{path} has no rows")
 
     def read():
-        return chunks() if y_all is None else _with_labels(chunks(), y_all, path)
+        # A row group at a time, its columns read a few at a time into the group's X. So a
+        # pass holds one group's X and a few decoded columns beside the consumer's chunk, where
+        # reading whole groups as tables held about 3 groups (408 MB peak for groups of 38 MB),
+        # and ParquetFile.iter_batches 1.8 GB (its pool kept the whole file).
+        chunks = _rechunked(_parquet_groups(pf, names, t, feats, dtype, path), chunk_rows)
+        return chunks if y_all is None else _with_labels(chunks, y_all, path)
 
     return ChunkSource(
         read,
