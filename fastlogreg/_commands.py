@@ -248,9 +248,9 @@ def _unnamed(predict, X):
         return predict(X)
 
 
-def _class_codes(model, y, where="the data"):
+def _class_codes(model, y, where="the data", offset=0):
     """The index in model.classes_ of every label of y; UserError naming labels that are not
-    among the model's classes."""
+    among the model's classes (and the first one's row, counted from 0 plus offset)."""
     classes = model.classes_
     y = _like_classes(np.asarray(y), classes)
     codes = np.searchsorted(classes, y)
@@ -260,8 +260,8 @@ def _class_codes(model, y, where="the data"):
         first = int(np.flatnonzero(unknown)[0])
         extra = np.unique(y[unknown])[:5].tolist()
         raise UserError(
-            f"{where} has labels the model was not trained on: {extra} (first at row {first}); "
-            f"its classes are {classes.tolist()}"
+            f"{where} has labels the model was not trained on: {extra} (first in row "
+            f"{offset + first}, counting data rows from 0); its classes are {classes.tolist()}"
         )
     return codes
 
@@ -327,17 +327,24 @@ class _progress_bar:
 
 
 def predict(args):
-    """Write the predictions of every row of DATA (CSV or Parquet, or CSV on stdout)."""
+    """Write the predictions of every row of DATA (CSV or Parquet, or CSV on stdout); with
+    --chunk-rows, chunk by chunk as DATA is read."""
     model = _load_model(args.model)
-    table = _prediction_table(model, _data_for(model, args, labels=False).X, args.proba)
+    if not (args.json and args.out == "-"):
+        _check_writable(args.out)
+    data = _data_for(model, args, labels=False)
+    blocks = (X for X, _ in data) if args.chunk_rows else [data.X]
+    tables = (_prediction_table(model, X, args.proba) for X in blocks)
     if args.json and args.out == "-":  # one JSON object: every column as a list
+        import pyarrow as pa
+
+        table = pa.concat_tables(tables)
         print(json.dumps({"rows": table.num_rows, **table.to_pydict()}))
         return 0
-    _check_writable(args.out)
-    _write_table(table, args.out)
+    rows = _write_tables(tables, args.out)
     if args.out != "-" and not args.quiet:
-        summary = {"rows": table.num_rows, "out": args.out}
-        print(json.dumps(summary) if args.json else f"wrote {table.num_rows} rows to {args.out}")
+        summary = {"rows": rows, "out": args.out}
+        print(json.dumps(summary) if args.json else f"wrote {rows} rows to {args.out}")
     return 0
 
 
@@ -360,11 +367,11 @@ def _load_model(path):
 
 
 def _data_for(model, args, labels):
-    """fastlogreg.io's Dataset of DATA for the model: the columns it was trained on, picked by
-    name when it knows them (in its order; other columns, such as the target, left out), else
-    every column but --target (or --features). Raises UserError when the columns' names or
-    count do not match the model's."""
-    from .io import load
+    """fastlogreg.io's Dataset of DATA for the model (with --chunk-rows, its ChunkSource): the
+    columns it was trained on, picked by name when it knows them (in its order; other
+    columns, such as the target, left out), else every column but --target (or --features).
+    Raises UserError when the columns' names or count do not match the model's."""
+    from .io import load, open_chunks
 
     names = getattr(model, "feature_names_in_", None)
     suffixes = set(Path(str(args.data).lower()).suffixes)
@@ -378,10 +385,15 @@ def _data_for(model, args, labels):
             options["features"] = list(names)  # the model's columns, by name: its order
         elif args.features is None:
             options["features"] = list(names)
-    data = load(args.data, require_labels=labels, **options)
-    if data.X.shape[1] != model.n_features_in_:
+    if args.chunk_rows:
+        data = open_chunks(args.data, chunk_rows=args.chunk_rows, require_labels=labels, **options)
+        n_features = data.n_features
+    else:
+        data = load(args.data, require_labels=labels, **options)
+        n_features = data.X.shape[1]
+    if n_features != model.n_features_in_:
         raise UserError(
-            f"{args.data} gives {data.X.shape[1]} feature columns, the model takes "
+            f"{args.data} gives {n_features} feature columns, the model takes "
             f"{model.n_features_in_}: pass --features (and --target for the label column)"
         )
     if names is not None and data.feature_names is not None:
@@ -419,19 +431,43 @@ def _plain(values):
     return values.astype(str) if values.dtype == object else values
 
 
-def _write_table(table, out):
+def _write_tables(tables, out):
+    """Write the tables (of one schema) one after the other to `out` as one CSV or Parquet
+    file, or as CSV to stdout ('-'); returns the number of rows. A file is written under a
+    temporary name beside it and renamed at the end: an error midway leaves no partial
+    output (and an existing file as it was)."""
+    import os
+
     import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    parquet = str(out).lower().endswith(".parquet")
+    writer, rows = None, 0
+
+    def write_all(sink):
+        nonlocal writer, rows
+        for table in tables:
+            if writer is None:
+                make = pq.ParquetWriter if parquet else pcsv.CSVWriter
+                writer = make(sink, table.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+        if writer is not None:
+            writer.close()
 
     if out == "-":
-        sink = sys.stdout.buffer
-        pcsv.write_csv(table, sink)
-        sink.flush()
-    elif str(out).lower().endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, out)
-    else:
-        pcsv.write_csv(table, out)
+        write_all(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return rows
+    target = Path(out)
+    temporary = target.parent / f".{target.name}.{os.getpid()}.partial"
+    try:
+        write_all(temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return rows
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -444,9 +480,15 @@ def evaluate(args):
     model = _load_model(args.model)
     data = _data_for(model, args, labels=True)
     classes = model.classes_
-    codes = _class_codes(model, data.y, where=str(args.data))
+    # with --chunk-rows, the labels' codes and the probabilities (8 bytes per class and row,
+    # which ROC AUC needs whole) are kept, the rows are not
+    codes, P, rows = [], [], 0
+    for X, y in data if args.chunk_rows else [(data.X, data.y)]:
+        codes.append(_class_codes(model, y, where=str(args.data), offset=rows))
+        P.append(_unnamed(model.predict_proba, X))
+        rows += X.shape[0]
+    codes, P = np.concatenate(codes), np.concatenate(P)
     y = classes[codes]
-    P = _unnamed(model.predict_proba, data.X)
     predicted = classes[P.argmax(axis=1)]
     result = {
         "rows": int(y.shape[0]),

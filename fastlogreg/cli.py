@@ -2,8 +2,8 @@
 
     fastlogreg train DATA --target COL [--features A,B] [hyperparameters] [--float32]
                           [--chunk-rows N] [--out MODEL]
-    fastlogreg predict MODEL DATA [--proba] [--out FILE|-]
-    fastlogreg evaluate MODEL DATA --target COL
+    fastlogreg predict MODEL DATA [--proba] [--chunk-rows N] [--out FILE|-]
+    fastlogreg evaluate MODEL DATA --target COL [--chunk-rows N]
     fastlogreg info MODEL
     fastlogreg --version
 
@@ -91,6 +91,13 @@ def _build_parser():
     predict.add_argument(
         "--out", default="-", metavar="FILE", help="CSV or .parquet file; '-' (default): stdout"
     )
+    predict.add_argument(
+        "--chunk-rows",
+        type=_positive_int,
+        metavar="N",
+        help="read DATA N rows at a time, writing each chunk's predictions as it goes (memory: "
+        "a few chunks), instead of loading it whole",
+    )
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -99,6 +106,13 @@ def _build_parser():
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file from 'train --out'")
     _data_options(evaluate, target_required=True)
+    evaluate.add_argument(
+        "--chunk-rows",
+        type=_positive_int,
+        metavar="N",
+        help="read DATA N rows at a time (memory: a few chunks plus 8 bytes per class and row), "
+        "instead of loading it whole",
+    )
 
     info = sub.add_parser("info", help="describe a model file", description="Describe MODEL.")
     info.add_argument("model", metavar="MODEL", help="a model file from 'train --out'")

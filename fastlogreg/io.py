@@ -97,7 +97,7 @@ def load(
     features: names or indices of the columns to keep, in that order (default: every column
         but the target). For .npy and .npz indices only, and X is then a copy.
     dtype: np.float64 (default) or np.float32 for X. CSV is parsed straight into it; Parquet
-        columns stored as float64 are converted one record batch at a time.
+        columns stored as float64 are converted a few columns at a time.
     delimiter: CSV only: one character; by default the first of ',', ';', tab, '|' that splits
         the header into the most fields, consistently with the next lines.
     labels: instead of target: an array or the path of a .npy file with one label per row.
@@ -203,6 +203,7 @@ def open_chunks(
     labels=None,
     n_features=None,
     read_ahead=True,
+    require_labels=True,
 ):
     """A re-iterable `ChunkSource` of (X_chunk, y_chunk) pairs of at most `chunk_rows` rows.
 
@@ -213,10 +214,14 @@ def open_chunks(
     labels: instead of target: an array or a .npy path with one label per row of the whole
         source, or for a list of .npy files a list of as many label arrays or .npy paths.
     read_ahead: read the next chunk on a background thread (ChunkSource.read_ahead).
+    require_labels: False for data without labels (to predict): without target= and labels=,
+        the chunks' y is then None (LIBSVM files and .npz archives still give theirs).
 
-    Memory per chunk: CSV is cut into chunk_rows lines at a time (blank lines are not rows),
-    each piece's text parsed by pyarrow on every core; Parquet is read by record batches of
-    chunk_rows rows (pyarrow decodes a row group's pages as it goes); .npy chunks are slices
+    Memory per chunk: CSV is parsed by pyarrow's streaming reader in blocks of a 64th of a
+    chunk's text (64 KiB to 1 MiB; blank lines are not rows), each block copied into the
+    chunk as it comes; Parquet is read a row group at a time, a few columns at a time into
+    the group's X, which is cut into chunks (a row group larger than chunk_rows is held whole:
+    write the file with row groups of at most chunk_rows rows); .npy chunks are slices
     of a memory map: views of it, not copies, when no target or features are given and the
     file holds `dtype` in C order (the read-ahead thread touches the next slice's pages, so
     they are read from disk ahead of use); .npz is read into memory whole; LIBSVM is parsed
@@ -239,20 +244,35 @@ def open_chunks(
     if isinstance(path, list | tuple):
         _check_options("npy", "the list of files", delimiter=delimiter, n_features=n_features)
         per_file = isinstance(labels, list | tuple)
-        source = _npy_list_chunks(path, chunk_rows, target, features, dtype, labels, per_file)
+        source = _npy_list_chunks(
+            path, chunk_rows, target, features, dtype, labels, per_file, require_labels
+        )
     else:
         fmt, compression = _format_of(path)
         _check_options(fmt, path, delimiter=delimiter, labels=labels, n_features=n_features)
         if fmt == "csv":
             source = _csv_chunk_source(
-                _Input(path, compression), chunk_rows, target, features, dtype, delimiter, labels
+                _Input(path, compression),
+                chunk_rows,
+                target,
+                features,
+                dtype,
+                delimiter,
+                labels,
+                require_labels,
             )
         elif fmt == "parquet":
-            source = _parquet_chunks(os.fspath(path), chunk_rows, target, features, dtype, labels)
+            source = _parquet_chunks(
+                os.fspath(path), chunk_rows, target, features, dtype, labels, require_labels
+            )
         elif fmt == "npy":
-            source = _npy_list_chunks([path], chunk_rows, target, features, dtype, labels, False)
+            source = _npy_list_chunks(
+                [path], chunk_rows, target, features, dtype, labels, False, require_labels
+            )
         elif fmt == "npz":
-            data = _load_numpy(os.fspath(path), "npz", target, features, dtype, labels)
+            data = _load_numpy(
+                os.fspath(path), "npz", target, features, dtype, labels, require_labels
+            )
             source = _memory_chunks(data, os.fspath(path), chunk_rows)
         else:
             if target is not None or features is not None:
@@ -902,11 +922,13 @@ def _load_csv(inp, target, features, dtype, delimiter, labels, require_labels):
     return Dataset(X, y, [layout.names[j] for j in feats], None if t is None else layout.names[t])
 
 
-def _csv_chunk_source(inp, chunk_rows, target, features, dtype, delimiter, labels):
+def _csv_chunk_source(
+    inp, chunk_rows, target, features, dtype, delimiter, labels, require_labels=True
+):
     pa = _arrow()[0]
     layout = _csv_layout(inp, delimiter)
     t, feats = _select(layout.names, len(layout.names), target, features, inp.name)
-    _need_labels(t, labels, inp.name)
+    _need_labels(t, labels, inp.name, require_labels)
     float_type = pa.float32() if dtype == np.float32 else pa.float64()
     y_all = None if labels is None else _label_array(labels, mmap=True)
 
@@ -1141,9 +1163,9 @@ def _joined(pieces):
     return X, y
 
 
-def _parquet_chunks(path, chunk_rows, target, features, dtype, labels):
+def _parquet_chunks(path, chunk_rows, target, features, dtype, labels, require_labels=True):
     pf = _open_parquet(path)
-    names, t, feats, _ = _parquet_plan(pf, path, target, features, labels)
+    names, t, feats, _ = _parquet_plan(pf, path, target, features, labels, require_labels)
     y_all = None if labels is None else _label_array(labels, mmap=True)
     if pf.metadata.num_rows == 0:
         raise ValueError(f"{path} has no rows")
@@ -1254,7 +1276,9 @@ def _touch_pages(A):
     flat[:: max(1, 4096 // A.itemsize)].sum()
 
 
-def _npy_list_chunks(paths, chunk_rows, target, features, dtype, labels, per_file):
+def _npy_list_chunks(
+    paths, chunk_rows, target, features, dtype, labels, per_file, require_labels=True
+):
     """Chunks of one or more .npy files; labels one array over every row, or (per_file) a list
     of one label array or .npy path per file."""
     if not paths:
@@ -1269,7 +1293,7 @@ def _npy_list_chunks(paths, chunk_rows, target, features, dtype, labels, per_fil
         if shape[1] != n_cols:
             raise ValueError(f"{p} has {shape[1]} columns, but {paths[0]} has {n_cols}")
     name = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
-    _need_labels(target, labels, name)
+    _need_labels(target, labels, name, require_labels)
     t, feats = _select(None, n_cols, target, features, name)
     n_rows = sum(shape[0] for shape in shapes)
     if labels is None:

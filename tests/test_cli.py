@@ -339,6 +339,56 @@ def test_train_predict_evaluate_on_every_format(tmp_path, capsys, kind):
     assert json.loads(capsys.readouterr().out)["accuracy"] == reference.score(X, y)
 
 
+@pytest.mark.parametrize("kind", ["csv.gz", "parquet", "npz", "svmlight"])
+def test_predict_and_evaluate_in_chunks_match_the_whole_file(tmp_path, capsys, kind):
+    """--chunk-rows 7 on predict and evaluate: the same output as reading the file whole."""
+    _, _, formats = _write_formats(tmp_path)
+    path, options = formats[kind]
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", str(path), *options, "--out", model_path, "--quiet"]) == 0
+    outputs = []
+    for chunks in ([], ["--chunk-rows", "7"]):
+        predict = ["predict", model_path, str(path), *options, "--proba", *chunks]
+        out = str(tmp_path / f"p{len(chunks)}.parquet")
+        assert main([*predict, "--out", out, "--quiet"]) == 0
+        assert main(predict) == 0
+        assert main(["evaluate", model_path, str(path), *options, "--json", *chunks]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("\n") == 1 + 200 + 1  # the header, 200 rows, evaluate's JSON
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "p0.parquet").equals(pq.read_table(tmp_path / "p2.parquet"))
+
+
+def test_predict_in_chunks_leaves_no_partial_output(tmp_path, capsys):
+    """An error in a later chunk: exit 2, and the output file is not written (an existing one
+    is left as it was); evaluate counts the row of an unknown label over the chunks."""
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", DATA, "--target", "diagnosis", "--out", model_path, "--quiet"]) == 0
+    lines = Path(DATA).read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    cells = lines[400].split(",")
+    cells[3] = "x"
+    bad.write_text("\n".join([*lines[:400], ",".join(cells), *lines[401:]]) + "\n")
+    out = tmp_path / "p.csv"
+    for before in (None, "old contents\n"):
+        if before is not None:
+            out.write_text(before)
+        argv = ["predict", model_path, str(bad), "--chunk-rows", "100", "--out", str(out)]
+        assert main(argv) == 2
+        assert "bad.csv, line 401, column" in capsys.readouterr().err
+        assert (out.read_text() if out.exists() else None) == before
+        assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+    relabelled = tmp_path / "relabelled.csv"
+    relabelled.write_text("\n".join([*lines[:300], lines[300].replace("benign", "cat").replace(
+        "malignant", "cat"), *lines[301:]]) + "\n")  # fmt: skip
+    argv = ["evaluate", model_path, str(relabelled), "--target", "diagnosis"]
+    for chunks in ([], ["--chunk-rows", "64"]):
+        assert main([*argv, *chunks]) == 2
+        assert "['cat'] (first in row 299, counting data rows from 0)" in capsys.readouterr().err
+
+
 def test_break_test_14_cases(tmp_path, capsys):
     """Helper 14's break test: --features against a named model (a permutation of its names
     is taken in its order, other columns are an error, not positions); a LIBSVM file narrower
