@@ -41,10 +41,17 @@ AUTO_NEWTON_MAX_FEATURES = 200
 AUTO_MULTINOMIAL_NEWTON_MIN_ROWS = 200_000
 
 
-def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False):
-    """The solver 'auto' runs, by measurement (bench/RESULTS.md, `python -m bench.auto_rule`)."""
+def auto_solver(n_samples, n_features, n_classes, l1_ratio, sparse=False, chunked=False):
+    """The solver 'auto' runs, by measurement (bench/RESULTS.md, `python -m bench.auto_rule`;
+    chunked: a chunk source, whose passes re-read the file)."""
     if l1_ratio > 0:  # the one batch solver for L1 and elastic net
         return "newton"
+    if sparse and chunked:
+        # out of core a pass re-reads the file, and truncated Newton's Hessian-vector products
+        # are a pass each: passes to tol 1e-6 on CSR chunks (bench/RESULTS.md, "Issue 11,
+        # second session"), truncated Newton / lbfgs: 91 / 14 (200k x 2^18, 2 classes, C=1),
+        # 102 / 18 (C=10), 517 / 26 (100k x 2^16, 5 classes); the same optimum to 1e-9
+        return "lbfgs"
     if sparse:
         # by measurement (bench/issue10.py, 2026-11-30, C=1). Two classes, the 1M x 2^20 text
         # problem: truncated Newton (solvers/newton.py) took 9.4 s to a relative gap of 3e-9
@@ -142,8 +149,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         stochastic gradient descent, Hogwild when n_jobs > 1. 'gd': full-batch gradient
         descent, the seed's method. 'auto' picks 'newton' up to AUTO_NEWTON_MAX_FEATURES (200)
         features and 'lbfgs' above for two classes; for more, 'newton' from 200,000 rows with
-        at most 30 features and 'lbfgs' otherwise; 'newton' whenever l1_ratio > 0; by the
-        measurements of `python -m bench.auto_rule` (auto_solver).
+        at most 30 features and 'lbfgs' otherwise; on sparse X, truncated 'newton' for two
+        classes and 'lbfgs' for more; on sparse chunk sources 'lbfgs' (there each of
+        truncated Newton's Hessian-vector products re-reads the file); 'newton' whenever
+        l1_ratio > 0; by the measurements of `python -m bench.auto_rule` (auto_solver).
     learning_rate : 'auto', float or one of 'constant', 'optimal', 'invscaling', 'adaptive'
         'gd': 'auto' (a step from the curvature bound with backtracking, so the objective never
         increases) or a float, the step applied to the mean-form gradient dJ/dtheta / sum(s).
@@ -365,7 +374,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.solver != "auto":
             return self.solver
         sparse = sp.issparse(X) or getattr(X, "is_sparse", False)  # CSR, or sparse chunks
-        return auto_solver(X.shape[0], X.shape[1], classes.shape[0], self.l1_ratio, sparse=sparse)
+        chunked = getattr(X, "is_chunked", False)
+        n, d = X.shape
+        return auto_solver(n, d, classes.shape[0], self.l1_ratio, sparse=sparse, chunked=chunked)
 
     def _fit_stored_columns(self, solver, X, codes, s, classes, n_threads, theta0):
         """The batch solver's result on the columns of sparse X that its rows store

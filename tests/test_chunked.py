@@ -51,6 +51,31 @@ def test_chunked_fit_reaches_the_in_memory_optimum(solver, l1_ratio, n_classes, 
     assert chunked.solver_ == in_memory.solver_
 
 
+class _CountedPasses(ChunkList):
+    passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
+
+
+@pytest.mark.parametrize(("sparse", "expected"), [(False, "newton"), (True, "lbfgs")])
+def test_auto_on_chunks_picks_the_solver_of_fewer_passes(sparse, expected):
+    """'auto' on sparse chunks runs lbfgs, not truncated Newton, whose every Hessian-vector
+    product re-reads the source; dense chunks keep the in-memory rule (newton, whose Hessian
+    comes from a row sample gathered in one pass)."""
+    X, y = _problem(2, sparse, n=3000)
+    source = _CountedPasses(_chunks(X, y).chunks)
+    auto = LogisticRegression(tol=1e-6).fit(source)
+    assert auto.solver_ == expected
+    other = _CountedPasses(source.chunks)
+    LogisticRegression(solver={"newton": "lbfgs", "lbfgs": "newton"}[expected], tol=1e-6).fit(other)
+    assert source.passes < other.passes, (source.passes, other.passes)
+    in_memory = LogisticRegression(tol=1e-6).fit(X, y)
+    assert in_memory.solver_ == "newton"
+    np.testing.assert_allclose(auto.loss_history_[-1], in_memory.loss_history_[-1], rtol=1e-8)
+
+
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_chunked_sgd_without_shuffling_takes_the_in_memory_steps(n_classes, sparse):
