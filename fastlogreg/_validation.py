@@ -142,7 +142,17 @@ def as_labels(y, n_samples):
     # scikit-learn's target check costs about 40 ms per million labels; integral numeric values
     # are a valid binary or multiclass target without it (its errors are for anything else)
     if y.dtype.kind not in "biuf" or not _integral_values(y):
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError as err:
+            if y.dtype.kind != "f" or "continuous" not in str(err):
+                raise
+            example = y[np.flatnonzero(y != np.round(y))[0]]
+            raise ValueError(
+                f"Unknown label type: continuous (y holds numbers such as {example} that are "
+                "not whole). Logistic regression needs class labels: integers, text or bool; "
+                "round or bin a continuous target into classes"
+            ) from None
     return y
 
 

@@ -18,6 +18,7 @@ NumPy, Numba, scikit-learn and pyarrow are imported by the command that needs th
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from . import __version__
@@ -182,8 +183,23 @@ def main(argv=None):
         message = str(err) or type(err).__name__
         if isinstance(err, FileNotFoundError) and err.filename:
             message = f"no such file: {err.filename}"
-        print(f"fastlogreg: error: {message}", file=sys.stderr)
+        print(f"fastlogreg: error: {_option_words(message)}", file=sys.stderr)
         return 2
+
+
+# fastlogreg.io's messages name its keyword arguments (target=, features=); on the command
+# line they are options
+_OPTION_WORDS = [
+    (re.compile(r"(?<![\w-])(target|features|labels|delimiter)="), r"--\1"),
+    (re.compile(r"\b(as|in) (target|features)\b"), r"\1 --\2"),
+    (re.compile(r"\b(features lists|labels has)\b"), r"--\1"),
+]
+
+
+def _option_words(message):
+    for pattern, replacement in _OPTION_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 if __name__ == "__main__":

@@ -559,8 +559,12 @@ def _cell_message(where, column_name, cell):
         what = "missing value (an empty field or NA/NaN/null)"
     else:
         what = f"{cell.value!r} is not a number"
+    if column_name == "":  # most often the empty field after a delimiter that ends each line
+        column = f"column {cell.column} (unnamed in the header: a delimiter at the line ends?)"
+    else:
+        column = f"column {column_name!r}"
     return (
-        f"{where}, column {column_name!r}: {what}; fill in or drop missing values and encode "
+        f"{where}, {column}: {what}; fill in or drop missing values and encode "
         "text columns as numbers, or leave the column out with features="
     )
 
@@ -1256,6 +1260,12 @@ def _load_numpy(path, fmt, target, features, dtype, labels, require_labels=True)
                 "np.savez(path, X=X, y=y), or pass labels= or target= (a column index)"
             )
         _check_matrix(A, f"{path}['X']")
+        named = isinstance(target, str) and not target.strip().lstrip("-").isdigit()
+        if named and "y" in files:
+            raise ValueError(
+                f"{path} holds its labels in its array 'y'; leave out target= (which would "
+                "take a column of its X by index)"
+            )
     t, feats = _select(None, A.shape[1], target, features, path)
     X, y_col = _take_columns(A, t, feats, dtype)
     if y_col is not None:

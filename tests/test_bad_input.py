@@ -103,7 +103,14 @@ FIT_CASES = [
         ValueError,
         r"must be numeric",
     ),
-    ("continuous-y", _good()[0], np.linspace(0, 1, 50), None, ValueError, r"Unknown label type"),
+    (
+        "continuous-y",
+        _good()[0],
+        np.linspace(0, 1, 50),
+        None,
+        ValueError,
+        r"Unknown label type: continuous \(y holds numbers such as 0\.02\d* that are not whole\)",
+    ),
     (
         "sparse-X-NaN",
         sp.csr_matrix(np.where(np.arange(150).reshape(50, 3) == 10, np.nan, _good()[0])),

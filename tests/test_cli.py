@@ -389,6 +389,29 @@ def test_predict_in_chunks_leaves_no_partial_output(tmp_path, capsys):
         assert "['cat'] (first in row 299, counting data rows from 0)" in capsys.readouterr().err
 
 
+def test_messages_use_the_command_lines_words(tmp_path, capsys):
+    """Loader messages name options, not keyword arguments; a trailing delimiter, labels in an
+    .npz and continuous labels are named as such."""
+    (tmp_path / "trailing.csv").write_text("a,b,label,\n1,2,0,\n3,4,1,\n")
+    (tmp_path / "halves.csv").write_text("a,b,label\n1,2,0.5\n3,4,1\n")
+    np.savez(tmp_path / "d.npz", X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
+    cases = [
+        (["trailing.csv", "--target", "label"],
+         "line 2, column 3 (unnamed in the header: a delimiter at the line ends?): missing value"),
+        (["trailing.csv", "--target", "label"], "leave the column out with --features"),
+        (["halves.csv", "--target", "label"], "such as 0.5 that are not whole"),
+        (["halves.csv", "--target", "label", "--features", "a,label"],
+         "the target column 'label' is also in --features"),
+        (["halves.csv", "--target", "nope"], "Pass the label column's name or index as --target."),
+        (["d.npz", "--target", "y"], "d.npz holds its labels in its array 'y'; leave out --target"),
+    ]  # fmt: skip
+    for argv, expected in cases:
+        assert main(["train", *[str(tmp_path / a) if "." in a else a for a in argv]]) == 2
+        err = capsys.readouterr().err
+        assert expected in err, (argv, err)
+        assert "=" not in err.replace("==", ""), err
+
+
 def test_break_test_14_cases(tmp_path, capsys):
     """Helper 14's break test: --features against a named model (a permutation of its names
     is taken in its order, other columns are an error, not positions); a LIBSVM file narrower
