@@ -106,7 +106,9 @@ def load(
         y is then None (LIBSVM files and .npz archives with a 'y' array still give theirs).
 
     Per format: CSV (header row required, parsed by pyarrow on every core; labels int64
-    when every label is an integer, else float64 when every one is a number, else str);
+    when every label is an integer, else float64 when every one is a number, else str; a
+    label's surrounding spaces are trimmed, quoted or not, so "1, 0" rows give 0, and " z"
+    and "z" are one class, where pandas keeps them apart);
     Parquet (labels as stored); .npy (memory-mapped: with `labels=`, no `target` or
     `features` and the file's dtype equal to `dtype` and C order, X is the read-only memory
     map itself, not a copy); .npz (arrays named 'X' and 'y', read into memory); LIBSVM
