@@ -535,7 +535,7 @@ def _check_label_count(n_rows, y, where):
 
 class _Cell(Exception):
     """A bad cell at `row` (0-based within the data handed to the converter) of column `column`
-    (an index in the file). problem: 'missing', 'text', 'no label', or 'label kind'."""
+    (an index in the file). problem: 'missing', 'text', 'no label', 'label mix' or 'nonfinite'."""
 
     def __init__(self, row, column, problem, value=None, kind=None):
         super().__init__(row, column, problem, value)
@@ -551,11 +551,12 @@ class _Cell(Exception):
 def _cell_message(where, column_name, cell):
     if cell.problem == "no label":
         return f"{where}: no label in column {column_name!r}; fill in the label or drop the row."
-    if cell.problem == "label kind":
+    if cell.problem == "label mix":
+        this, others = cell.kind
         return (
-            f"{where}, column {column_name!r}: the label {cell.value!r} is not {cell.kind} like "
-            "the labels of the first chunk; a chunk source keeps the kind of labels its first "
-            "chunk has (write every label the same way)"
+            f"{where}, column {column_name!r}: the label {cell.value!r} is {this}, where the "
+            f"other labels are {others}; write every label the same way (a typo, or a "
+            "missing value written as text?)"
         )
     if cell.problem == "missing":
         what = "missing value (an empty field or NA/NaN/null)"
@@ -617,11 +618,19 @@ def _check_no_nulls(columns, indices):
         raise first
 
 
+# a label that reads as a number (pyarrow's cast decides which kind; this only tells text that
+# looks like a number from text that does not, to report labels that mix the two)
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$"
+
+
 def _text_labels(pa, pc, column, t, kind=None):
     """Labels read as text (a string ChunkedArray) -> (y, kind): int64 when every label is an
-    integer, else float64 when every one is a number, else str (whitespace trimmed); `kind`
-    given (a later chunk): labels of that kind, or _Cell('label kind') at the first that is
-    not. _Cell('no label') at the first missing label."""
+    integer, else float64 when every one is a number, else str (whitespace trimmed).
+    `kind`: that of the labels before (earlier chunks): int64 labels may be followed by
+    float64 ones (kind becomes float64, as reading the whole file at once would give), numbers
+    never by text nor text by numbers. Raises _Cell('no label') at the first missing label,
+    _Cell('label mix') at the first label that is a number among text or text among numbers
+    (in this column, or against `kind`)."""
     if column.null_count:
         raise _Cell(_first_null(column), t, "no label")
     uniques = pc.unique(column)
@@ -630,20 +639,39 @@ def _text_labels(pa, pc, column, t, kind=None):
         blank = uniques[int(np.flatnonzero(trimmed.to_numpy(zero_copy_only=False) == "")[0])]
         rows = pc.equal(column, blank).to_numpy(zero_copy_only=False)
         raise _Cell(int(np.argmax(rows)), t, "no label")
-    types = {"int64": pa.int64(), "float64": pa.float64()}
-    if kind is None:
-        kind = next((k for k, ty in types.items() if _castable(pa, pc, trimmed, ty)), "str")
-    if kind in types:
-        if not _castable(pa, pc, trimmed, types[kind]):
-            text = pc.utf8_trim_whitespace(column.combine_chunks())
-            row = _first_uncastable(pa, pc, text, types[kind])
-            word = "an integer" if kind == "int64" else "a number"
-            raise _Cell(row, t, "label kind", value=text[row].as_py(), kind=word)
-        values = pc.cast(trimmed, types[kind]).to_numpy()
-    else:
+    own = next(
+        (k for k, ty in (("int64", pa.int64()), ("float64", pa.float64()))
+         if _castable(pa, pc, trimmed, ty)),
+        "str",
+    )  # fmt: skip
+    text = None  # the column trimmed, when a row must be found
+    if own == "str" and pc.any(_looks_numeric(pc, trimmed)).as_py():
+        text = pc.utf8_trim_whitespace(column.combine_chunks())
+        numeric = _looks_numeric(pc, text).to_numpy(zero_copy_only=False)
+        first_is_number = bool(numeric[0])
+        if kind in ("int64", "float64") or (kind is None and first_is_number):
+            row = _first_uncastable(pa, pc, text, pa.float64())  # text among numbers
+            raise _Cell(row, t, "label mix", value=text[row].as_py(), kind=("text", "numbers"))
+        row = int(np.argmax(numeric))  # a number among text
+        raise _Cell(row, t, "label mix", value=text[row].as_py(), kind=("a number", "text"))
+    if kind == "str" and own != "str":
+        raise _Cell(0, t, "label mix", value=trimmed[0].as_py(), kind=("a number", "text"))
+    if kind in ("int64", "float64") and own == "str":
+        text = pc.utf8_trim_whitespace(column.combine_chunks())
+        row = _first_uncastable(pa, pc, text, pa.float64())
+        raise _Cell(row, t, "label mix", value=text[row].as_py(), kind=("text", "numbers"))
+    if kind == "float64" or own == "float64":
+        own = "float64"
+    if own == "str":
         values = np.array(trimmed.to_pylist(), dtype=str)
+    else:
+        values = pc.cast(trimmed, pa.int64() if own == "int64" else pa.float64()).to_numpy()
     codes = pc.index_in(column, value_set=uniques).to_numpy()
-    return values[codes], kind
+    return values[codes], own
+
+
+def _looks_numeric(pc, strings):
+    return pc.match_substring_regex(strings, _NUMBER, ignore_case=True)
 
 
 def _arrow_labels(pa, pc, column, t):

@@ -24,6 +24,9 @@ metadata.json (format_version 1) holds:
     training          {"solver", "n_iter" (n_iter_ as nested lists), "loss_history",
                       "final_loss" (loss_history[-1], or null), "converged" (converged_:
                       whether the solver reached tol; null when not recorded)}
+    data              optional: {"libsvm_zero_based": true or false}, written for a model
+                      trained on a LIBSVM file by the command line (libsvm_zero_based_), so
+                      that predict reads new files with the training file's indexing
     cv                LogisticRegressionCV only: {"C", "l1_ratio", "Cs", "l1_ratios" (null when
                       the l1_ratios parameter was None)}
 
@@ -291,6 +294,9 @@ def _metadata(model, name):
             "converged": _to_json(getattr(model, "converged_", None)),
         },
     }
+    zero_based = getattr(model, "libsvm_zero_based_", None)
+    if zero_based is not None:
+        meta["data"] = {"libsvm_zero_based": bool(zero_based)}
     if name == "LogisticRegressionCV":
         l1_ratios = np.asarray(model.l1_ratios_)
         meta["cv"] = {
@@ -596,7 +602,9 @@ def _check_metadata(meta):
         "intercept_shape",
         "training",
     }
-    _check_keys(meta, keys | ({"cv"} if name == "LogisticRegressionCV" else set()), METADATA)
+    optional = {"data"} & meta.keys() if isinstance(meta, dict) else set()
+    keys |= optional | ({"cv"} if name == "LogisticRegressionCV" else set())
+    _check_keys(meta, keys, METADATA)
     version = meta["library_version"]
     _expect(isinstance(version, str), "library_version", "a str", version)
 
@@ -629,6 +637,12 @@ def _check_metadata(meta):
         "intercept_shape": (n_outputs,),
     }
     spec.update(_check_training(meta["training"]))
+    spec["libsvm_zero_based"] = None
+    if "data" in meta:
+        _check_keys(meta["data"], {"libsvm_zero_based"}, "data")
+        zero_based = meta["data"]["libsvm_zero_based"]
+        _expect(isinstance(zero_based, bool), "data.libsvm_zero_based", "true or false", zero_based)
+        spec["libsvm_zero_based"] = zero_based
     if name == "LogisticRegressionCV":
         spec.update(_check_cv(meta["cv"], spec["n_iter"]))
     elif spec["n_iter"].shape != (1,):
@@ -907,6 +921,8 @@ def _build(spec, coef, intercept):
     model.solver_ = spec["solver"]
     if spec["converged"] is not None:
         model.converged_ = spec["converged"]
+    if spec["libsvm_zero_based"] is not None:
+        model.libsvm_zero_based_ = spec["libsvm_zero_based"]
     if "Cs" in spec:
         model.Cs_ = spec["Cs"]
         model.l1_ratios_ = spec["l1_ratios"]

@@ -186,8 +186,38 @@ def test_csv_labels_keep_their_kind(tmp_path):
     assert labels(["1", "0", "-1"]).dtype == np.int64
     y = labels(["1.5", "0", "2"])
     assert y.dtype == np.float64 and y.tolist() == [1.5, 0.0, 2.0]
-    y = labels(["cat", "dog", "1"])
-    assert y.dtype.kind == "U" and y.tolist() == ["cat", "dog", "1"]
+    y = labels(["cat", "dog", "1a"])
+    assert y.dtype.kind == "U" and y.tolist() == ["cat", "dog", "1a"]
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        (["0", "1"] * 30 + ["true"] + ["1"] * 9, "line 62, column 'label': the label 'true' is"),
+        (["yes", "no"] * 30 + ["1"] + ["no"] * 9, "line 62, column 'label': the label '1' is a"),
+        (["0", "1"] * 30 + [" +1.5e0 "] + ["1"] * 9, None),  # int then float: float64 classes
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("chunk_rows", [None, 5, 60, 1000])
+def test_csv_labels_that_mix_text_and_numbers(tmp_path, column, expected, chunk_rows):
+    """Numbers among text labels (or text among numbers) are an error naming the line, read
+    whole or in chunks of any size; integers then non-integers give float64 labels both ways."""
+    path = write(
+        tmp_path / "l.csv", "a,label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(column))
+    )
+    if expected is None:
+        if chunk_rows is None:
+            y = load(path, target="label").y
+        else:
+            y = concatenated(open_chunks(path, chunk_rows=chunk_rows, target="label"))[1]
+        assert y.dtype == np.float64 and sorted(set(y.tolist())) == [0.0, 1.0, 1.5]
+        return
+    with pytest.raises(ValueError) as excinfo:
+        if chunk_rows is None:
+            load(path, target="label")
+        else:
+            list(open_chunks(path, chunk_rows=chunk_rows, target="label"))
+    assert f"l.csv, {expected}" in message(excinfo)
 
 
 def test_csv_labels_from_an_array_or_npy(tmp_path, data):
@@ -696,7 +726,7 @@ def lines_with(bad, n=20_000):
         ({15_000: "5,,1"}, "line 15002, column 'b': missing value"),
         ({15_000: "5,6"}, "line 15002: 2 fields, but the header has 3"),
         ({15_000: "5,6,"}, "line 15002: no label in column 'label'"),
-        ({15_000: "5,6,cat"}, "line 15002, column 'label': the label 'cat' is not an integer"),
+        ({15_000: "5,6,cat"}, "line 15002, column 'label': the label 'cat' is text, where the"),
     ],
 )
 def test_csv_chunk_errors_name_the_line_in_the_whole_file(tmp_path, monkeypatch, bad, expected):
