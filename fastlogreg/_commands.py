@@ -51,12 +51,12 @@ def train(args):
         from .io import open_chunks
 
         X = open_chunks(args.data, chunk_rows=args.chunk_rows, **read)
-        y, names = None, X.feature_names
+        y, names, zero_based = None, X.feature_names, getattr(X, "zero_based", None)
     else:
         from .io import load
 
         data = load(args.data, **read)
-        X, y, names = data.X, data.y, data.feature_names
+        X, y, names, zero_based = data.X, data.y, data.feature_names, data.zero_based
     loaded = time.perf_counter()
     scaling = None
     if args.standardize:
@@ -69,6 +69,8 @@ def train(args):
     if scaling is not None:
         _fold_scaling(model, *scaling)
         X = data.X  # the report's scores are on the raw columns, as the saved model takes
+    if zero_based is not None:  # LIBSVM: predict reads new files with this indexing
+        model.libsvm_zero_based_ = zero_based
     if names is not None and len(set(map(str, names))) == len(names):
         model.feature_names_in_ = np.asarray(names, dtype=object)
     elif names is not None:  # predict could not pick them by name: by position, then
@@ -200,6 +202,8 @@ def _read_options(args, target=True, features=None):
         options["target"] = args.target
     if args.delimiter is not None:
         options["delimiter"] = args.delimiter
+    if args.zero_based is not None:
+        options["zero_based"] = {"auto": "auto", "true": True, "false": False}[args.zero_based]
     if args.labels is not None:
         options["labels"] = args.labels
     return options
@@ -380,6 +384,8 @@ def _data_for(model, args, labels):
         options["target"] = args.target
     if suffixes & set(LIBSVM_FORMATS):
         options["n_features"] = int(model.n_features_in_)  # trailing columns may be empty
+        if args.zero_based is None:  # the training file's indexing, where the model has it
+            options["zero_based"] = getattr(model, "libsvm_zero_based_", "auto")
     if names is not None and not suffixes & set(UNNAMED_FORMATS):
         if args.features is not None and sorted(map(str, args.features)) == sorted(names):
             options["features"] = list(names)  # the model's columns, by name: its order
@@ -557,6 +563,7 @@ def info(args):
         "iterations": training["n_iter"],
         "objective": model.loss_history_[-1] if model.loss_history_.size else None,
         "converged": training["converged"],
+        "libsvm_zero_based": meta.get("data", {}).get("libsvm_zero_based"),
         "params": {k: _json_value(v) for k, v in model.get_params().items()},
     }
     if args.json:
@@ -573,6 +580,8 @@ def info(args):
         objective = summary["objective"]
         print(f"{'objective':<16}{'unknown' if objective is None else f'{objective:.6f}'}")
         print(f"{'converged':<16}{summary['converged']}")
+        if summary["libsvm_zero_based"] is not None:
+            print(f"{'LIBSVM indices':<16}from {0 if summary['libsvm_zero_based'] else 1}")
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(summary["params"].items()))
         print(f"{'hyperparameters':<16}{params}")
         print(f"{'written by':<16}fastlogreg {summary['library_version']}, format "

@@ -144,6 +144,12 @@ def _data_options(parser, target_required):
     )
     parser.add_argument("--delimiter", help="CSV delimiter (default: detected)")
     parser.add_argument(
+        "--zero-based",
+        choices=["auto", "true", "false"],
+        help="LIBSVM: whether feature indices start at 0 (default: a model's training file's "
+        "indexing, which train records; else auto: at 0 when some index is 0)",
+    )
+    parser.add_argument(
         "--labels", metavar="FILE.npy", help="labels from a .npy file, for .npy data"
     )
     parser.add_argument(
@@ -193,6 +199,12 @@ _OPTION_WORDS = [
     (re.compile(r"(?<![\w-])(target|features|labels|delimiter)="), r"--\1"),
     (re.compile(r"\b(as|in) (target|features)\b"), r"\1 --\2"),
     (re.compile(r"\b(features lists|labels has)\b"), r"--\1"),
+    (re.compile(r"\(n_features=\)"), "(the model's features)"),
+    (
+        re.compile(r"(?<![\w-])zero_based=(True|False|'auto')"),
+        lambda m: "--zero-based " + m.group(1).strip("'").lower(),
+    ),
+    (re.compile(r"(?<![\w-])zero_based="), "--zero-based"),
 ]
 
 

@@ -67,12 +67,15 @@ class Dataset:
     feature_names: the names of X's columns in order, or None for formats without names
        (.npy, .npz, LIBSVM).
     target_name: the label column's name, or None (labels from `labels=`, unnamed formats).
+    zero_based: LIBSVM only (else None): whether feature index 0 is X's first column (True)
+       or index 1 is (False), as given or as found (zero_based='auto').
     """
 
     X: object
     y: np.ndarray | None
     feature_names: list[str] | None
     target_name: str | None
+    zero_based: bool | None = None  # LIBSVM: whether the file's feature indices start at 0
 
 
 def load(
@@ -85,6 +88,7 @@ def load(
     labels=None,
     n_features=None,
     require_labels=True,
+    zero_based="auto",
 ):
     """Read a whole data file into a `Dataset(X, y, feature_names, target_name)`.
 
@@ -102,8 +106,13 @@ def load(
         the header into the most fields, consistently with the next lines.
     labels: instead of target: an array or the path of a .npy file with one label per row.
     n_features: LIBSVM only: the number of columns of X (default: the largest index found).
-    require_labels: False for data without labels (to predict): without target= and labels=,
-        y is then None (LIBSVM files and .npz archives with a 'y' array still give theirs).
+    zero_based: LIBSVM only: True when feature indices start at 0, False when at 1 (the
+        format's own convention), 'auto' (default): at 0 when some index is 0, as scikit-learn's
+        load_svmlight_file decides. Give it when reading new data for a model trained on
+        another file: a file that happens to use no index 0 is otherwise read one column over.
+    require_labels: False for data to predict on: the labels are not read (a target column
+        is only left out of X, whatever it holds) and y is None, unless labels= is given
+        (LIBSVM files and .npz archives with a 'y' array still give theirs).
 
     Per format: CSV (header row required, parsed by pyarrow on every core; labels int64
     when every label is an integer, else float64 when every one is a number, else str; a
@@ -123,7 +132,9 @@ def load(
     """
     fmt, compression = _format_of(path)
     dtype = _float_dtype(dtype)
-    _check_options(fmt, path, delimiter=delimiter, labels=labels, n_features=n_features)
+    _check_options(
+        fmt, path, delimiter=delimiter, labels=labels, n_features=n_features, zero_based=zero_based
+    )
     if target is not None and labels is not None:
         raise ValueError("pass either target= (a column of the file) or labels=, not both")
     need = require_labels
@@ -139,7 +150,7 @@ def load(
             f"{os.fspath(path)}: a LIBSVM file holds its labels and features in its own "
             "format; target= and features= do not apply (n_features= sets the width of X)"
         )
-    return _load_svmlight(_Input(path, compression), dtype, n_features)
+    return _load_svmlight(_Input(path, compression), dtype, n_features, zero_based)
 
 
 class ChunkSource(_chunk_source.ChunkSource):
@@ -206,18 +217,19 @@ def open_chunks(
     n_features=None,
     read_ahead=True,
     require_labels=True,
+    zero_based="auto",
 ):
     """A re-iterable `ChunkSource` of (X_chunk, y_chunk) pairs of at most `chunk_rows` rows.
 
     path: as for `load` (CSV, also compressed and "-", which is read into memory once,
         Parquet, .npy, .npz, LIBSVM), or a list of .npy files read one after the other (each
         split into chunks of chunk_rows rows; a chunk never spans two files).
-    target, features, dtype, delimiter, n_features: as for `load`.
+    target, features, dtype, delimiter, n_features, zero_based: as for `load` (the source's
+        zero_based attribute gives LIBSVM's as found).
     labels: instead of target: an array or a .npy path with one label per row of the whole
         source, or for a list of .npy files a list of as many label arrays or .npy paths.
     read_ahead: read the next chunk on a background thread (ChunkSource.read_ahead).
-    require_labels: False for data without labels (to predict): without target= and labels=,
-        the chunks' y is then None (LIBSVM files and .npz archives still give theirs).
+    require_labels: False for data to predict on, as for `load`: the chunks' y is None.
 
     Memory per chunk: CSV is parsed by pyarrow's streaming reader in blocks of a 64th of a
     chunk's text (64 KiB to 1 MiB; blank lines are not rows), each block copied into the
@@ -251,7 +263,14 @@ def open_chunks(
         )
     else:
         fmt, compression = _format_of(path)
-        _check_options(fmt, path, delimiter=delimiter, labels=labels, n_features=n_features)
+        _check_options(
+            fmt,
+            path,
+            delimiter=delimiter,
+            labels=labels,
+            n_features=n_features,
+            zero_based=zero_based,
+        )
         if fmt == "csv":
             source = _csv_chunk_source(
                 _Input(path, compression),
@@ -282,7 +301,9 @@ def open_chunks(
                     f"{os.fspath(path)}: a LIBSVM file holds its labels and features in its own "
                     "format; target= and features= do not apply"
                 )
-            source = _svmlight_chunks(_Input(path, compression), chunk_rows, dtype, n_features)
+            source = _svmlight_chunks(
+                _Input(path, compression), chunk_rows, dtype, n_features, zero_based
+            )
     source.read_ahead = read_ahead
     return source
 
@@ -339,8 +360,12 @@ def _float_dtype(dtype):
     return dt
 
 
-def _check_options(fmt, path, *, delimiter=None, labels=None, n_features=None):
+def _check_options(fmt, path, *, delimiter=None, labels=None, n_features=None, zero_based="auto"):
     name = path if isinstance(path, str) else os.fspath(path)
+    if not (isinstance(zero_based, bool) or (isinstance(zero_based, str) and zero_based == "auto")):
+        raise ValueError(f"zero_based must be True, False or 'auto', got {zero_based!r}")
+    if zero_based != "auto" and fmt != "svmlight":
+        raise ValueError(f"{name}: zero_based= applies to LIBSVM/svmlight files only")
     if delimiter is not None:
         if fmt != "csv":
             raise ValueError(f"{name}: delimiter= applies to CSV files only")
@@ -938,6 +963,9 @@ def _load_csv(inp, target, features, dtype, delimiter, labels, require_labels):
     t, feats = _select(layout.names, len(layout.names), target, features, inp.name)
     _need_labels(t, labels, inp.name, require_labels)
     float_type = pa.float32() if dtype == np.float32 else pa.float64()
+    target_name = None if t is None else layout.names[t]
+    if not require_labels:
+        t = None  # left out of X, not read
     table = _read_csv_table(inp, layout, t, feats, float_type)
     if table.num_rows == 0:
         raise ValueError(f"{inp.name} has a header but no data rows")
@@ -953,7 +981,7 @@ def _load_csv(inp, target, features, dtype, delimiter, labels, require_labels):
         X = _to_matrix(columns, dtype)
     except _Cell as cell:
         raise _csv_located(inp, layout, cell) from None
-    return Dataset(X, y, [layout.names[j] for j in feats], None if t is None else layout.names[t])
+    return Dataset(X, y, [layout.names[j] for j in feats], target_name)
 
 
 def _csv_chunk_source(
@@ -965,9 +993,10 @@ def _csv_chunk_source(
     _need_labels(t, labels, inp.name, require_labels)
     float_type = pa.float32() if dtype == np.float32 else pa.float64()
     y_all = None if labels is None else _label_array(labels, mmap=True)
+    read_t = t if require_labels else None  # the target column is left out of X, not read
 
     def read():
-        chunks = _csv_chunks(inp, layout, t, feats, chunk_rows, dtype, float_type)
+        chunks = _csv_chunks(inp, layout, read_t, feats, chunk_rows, dtype, float_type)
         return chunks if y_all is None else _with_labels(chunks, y_all, inp.name)
 
     return ChunkSource(
@@ -1165,8 +1194,9 @@ def _load_parquet(path, target, features, dtype, labels, require_labels):
     if n == 0:
         raise ValueError(f"{path} has no rows")
     X = np.empty((n, len(feats)), dtype=dtype)
-    y_groups = [y_g for _, y_g in _parquet_groups(pf, names, t, feats, dtype, path, X)]
-    y = _given_labels(labels, n, path) if t is None else np.concatenate(y_groups)
+    read_t = t if require_labels else None  # the target column is left out of X, not read
+    y_groups = [y_g for _, y_g in _parquet_groups(pf, names, read_t, feats, dtype, path, X)]
+    y = _given_labels(labels, n, path) if read_t is None else np.concatenate(y_groups)
     return Dataset(X, y, [names[j] for j in feats], None if t is None else names[t])
 
 
@@ -1203,13 +1233,15 @@ def _parquet_chunks(path, chunk_rows, target, features, dtype, labels, require_l
     y_all = None if labels is None else _label_array(labels, mmap=True)
     if pf.metadata.num_rows == 0:
         raise ValueError(f"{path} has no rows")
+    read_t = t if require_labels else None  # the target column is left out of X, not read
 
     def read():
         # A row group at a time, its columns read a few at a time into the group's X. So a
         # pass holds one group's X and a few decoded columns beside the consumer's chunk, where
         # reading whole groups as tables held about 3 groups (408 MB peak for groups of 38 MB),
         # and ParquetFile.iter_batches 1.8 GB (its pool kept the whole file).
-        chunks = _rechunked(_parquet_groups(pf, names, t, feats, dtype, path), chunk_rows)
+        groups = _parquet_groups(pf, names, read_t, feats, dtype, path)
+        chunks = _rechunked(groups, chunk_rows)
         return chunks if y_all is None else _with_labels(chunks, y_all, path)
 
     return ChunkSource(
@@ -1413,24 +1445,52 @@ def _svmlight_blocks(inp, lines_per_block):
             yield first, block
 
 
-def _load_svmlight(inp, dtype, n_features):
+def _svmlight_layout(name, low, high, n_features, zero_based):
+    """(zero_based, n_features) of a LIBSVM file whose feature indices (as written) range over
+    [low, high] (low None: no feature at all): 'auto' takes 0-based when some index is 0."""
+    if zero_based == "auto":
+        zero_based = low is None or low == 0
+    elif not zero_based and low == 0:
+        raise ValueError(
+            f"{name} holds feature index 0, but zero_based=False (indices from 1); pass "
+            "zero_based=True or 'auto'"
+        )
+    width = high + 1 if zero_based else high
+    if n_features is None:
+        n_features = max(width, 1)
+    elif n_features < width:
+        raise ValueError(
+            f"{name} holds feature index {high} ({'0' if zero_based else '1'}-based: {width} "
+            f"features), but X is to have {n_features} columns (n_features=)"
+        )
+    return zero_based, n_features
+
+
+def _load_svmlight(inp, dtype, n_features, zero_based="auto"):
+    import scipy.sparse as sp
     from sklearn.datasets import load_svmlight_file
 
     try:
         with inp.python() as f:
-            X, y = load_svmlight_file(f, n_features=n_features, dtype=dtype)
+            # read 0-based, so that the indices are as written; the indexing is decided below
+            X, y = load_svmlight_file(f, dtype=dtype, zero_based=True)
     except ValueError as err:
         for first, block in _svmlight_blocks(inp, 1 << 14):  # find the line
             _svmlight_parse(block, first, inp.name, zero_based=True)
         raise ValueError(f"{inp.name}: {err}") from None
     if X.shape[0] == 0:
         raise ValueError(f"{inp.name} has no rows (an empty LIBSVM file)")
-    return Dataset(X.tocsr(), y, None, None)
+    X = X.tocsr()
+    low, high = (int(X.indices.min()), int(X.indices.max())) if X.nnz else (None, -1)
+    zero_based, n_features = _svmlight_layout(inp.name, low, high, n_features, zero_based)
+    indices = X.indices if zero_based else X.indices - 1
+    X = sp.csr_matrix((X.data, indices, X.indptr), shape=(X.shape[0], n_features))
+    return Dataset(X, y, None, None, zero_based)
 
 
-def _svmlight_chunks(inp, chunk_rows, dtype, n_features):
+def _svmlight_chunks(inp, chunk_rows, dtype, n_features, zero_based="auto"):
     # one pass to fix what load_svmlight_file decides per call: the width of X and whether
-    # indices start at 0 (its zero_based='auto' for the whole file)
+    # indices start at 0 (zero_based='auto' then decides for the whole file)
     rows, low, high = 0, None, -1
     for first, block in _svmlight_blocks(inp, 1 << 14):
         X, _ = _svmlight_parse(block, first, inp.name, zero_based=True, dtype=dtype)
@@ -1440,15 +1500,7 @@ def _svmlight_chunks(inp, chunk_rows, dtype, n_features):
             high = max(high, int(X.indices.max()))
     if rows == 0:
         raise ValueError(f"{inp.name} has no rows (an empty LIBSVM file)")
-    zero_based = low == 0 or low is None
-    width = high + 1 if zero_based else high
-    if n_features is None:
-        n_features = max(width, 1)
-    elif n_features < width:
-        raise ValueError(
-            f"{inp.name} holds feature indices up to {high} ({width} features), more than "
-            f"n_features={n_features}"
-        )
+    zero_based, n_features = _svmlight_layout(inp.name, low, high, n_features, zero_based)
 
     def read():
         for first, block in _svmlight_blocks(inp, chunk_rows):
@@ -1458,7 +1510,9 @@ def _svmlight_chunks(inp, chunk_rows, dtype, n_features):
             if X.shape[0]:
                 yield X.tocsr(), y
 
-    return ChunkSource(read, n_features=n_features, dtype=dtype, n_rows=rows, name=inp.name)
+    source = ChunkSource(read, n_features=n_features, dtype=dtype, n_rows=rows, name=inp.name)
+    source.zero_based = zero_based
+    return source
 
 
 # ---------------------------------------------------------------------------------------------

@@ -412,6 +412,44 @@ def test_messages_use_the_command_lines_words(tmp_path, capsys):
         assert "=" not in err.replace("==", ""), err
 
 
+def test_libsvm_models_read_new_files_with_their_training_indexing(tmp_path, capsys):
+    """A model trained on a 0-based LIBSVM file reads a test file that uses no index 0 as
+    0-based too (auto would take it as 1-based: every feature one column over, silently);
+    --zero-based overrides; an index beyond the model's features is an error."""
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file, load_svmlight_file
+
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 6, density=0.5, random_state=1, format="csr")
+    X.data = rng.standard_normal(X.nnz)
+    y = (X @ (np.arange(6) - 2.5) + rng.logistic(size=400) > 0).astype(int)
+    dump_svmlight_file(X, y, str(tmp_path / "train.svm"), zero_based=True)
+    X_test = X[:100].tolil()
+    X_test[:, 0] = 0
+    X_test = X_test.tocsr()
+    X_test.eliminate_zeros()
+    dump_svmlight_file(X_test, y[:100], str(tmp_path / "test.svm"), zero_based=True)
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", str(tmp_path / "train.svm"), "--out", model_path, "--quiet"]) == 0
+    from fastlogreg import load
+
+    model = load(model_path)
+    assert model.libsvm_zero_based_ is True
+    X_read, y_read = load_svmlight_file(str(tmp_path / "test.svm"), zero_based=True, n_features=6)
+    right = float((model.predict(X_read) == y_read).mean())
+    for chunks in ([], ["--chunk-rows", "7"]):
+        argv = ["evaluate", model_path, str(tmp_path / "test.svm"), "--json", *chunks]
+        assert main(argv) == 0
+        assert json.loads(capsys.readouterr().out)["accuracy"] == right
+        assert main([*argv, "--zero-based", "auto"]) == 0  # the file's own guess: 1-based
+        assert json.loads(capsys.readouterr().out)["accuracy"] != right
+    (tmp_path / "wide.svm").write_text("1 3:2 6:1.0\n")
+    assert main(["predict", model_path, str(tmp_path / "wide.svm")]) == 2
+    assert "index 6 (0-based: 7 features), but X is to have 6 columns (the model's features)" in (
+        capsys.readouterr().err
+    )
+
+
 def test_break_test_14_cases(tmp_path, capsys):
     """Helper 14's break test: --features against a named model (a permutation of its names
     is taken in its order, other columns are an error, not positions); a LIBSVM file narrower

@@ -518,6 +518,29 @@ def test_svmlight(tmp_path, data, name):
     assert ds.X.dtype == np.float32 and ds.X.shape == (N, 10)
 
 
+def test_svmlight_indexing(tmp_path):
+    """zero_based: 'auto' takes 0-based only when some index is 0; True and False read as told,
+    in memory and in chunks; the source and Dataset report the indexing used."""
+    path = write(tmp_path / "d.svm", "1 1:0.5 3:2\n0 2:1\n")
+    expected = {"auto": [[0.5, 0, 2], [0, 1, 0]], False: [[0.5, 0, 2], [0, 1, 0]],
+                True: [[0, 0.5, 0, 2], [0, 0, 1, 0]]}  # fmt: skip
+    for zero_based, X in expected.items():
+        ds = load(path, zero_based=zero_based)
+        assert ds.X.toarray().tolist() == X and ds.zero_based is (zero_based is True)
+        source = open_chunks(path, chunk_rows=1, zero_based=zero_based)
+        assert concatenated(source)[0].tolist() == X and source.zero_based is (zero_based is True)
+    zero = write(tmp_path / "z.svm", "1 0:0.5 3:2\n")
+    assert load(zero).zero_based is True and load(zero).X.shape == (1, 4)
+    with pytest.raises(ValueError, match="holds feature index 0, but zero_based=False"):
+        load(zero, zero_based=False)
+    with pytest.raises(ValueError, match=r"index 3 \(0-based: 4 features\), but X is to have 3"):
+        load(zero, n_features=3)
+    with pytest.raises(ValueError, match="zero_based= applies to LIBSVM"):
+        load(write(tmp_path / "d.csv", "a,b\n1,2\n"), target="b", zero_based=True)
+    with pytest.raises(ValueError, match="zero_based must be True, False or 'auto'"):
+        load(path, zero_based="yes")
+
+
 def test_svmlight_errors(tmp_path):
     path = write(tmp_path / "data.svm", "1 1:0.5 3:2\n0 2:1\n1 2:x\n")
     with pytest.raises(ValueError) as excinfo:
@@ -539,8 +562,16 @@ def test_data_without_labels_to_predict(tmp_path, data):
         ds = load(path, features=features, require_labels=False)
         assert ds.y is None and ds.target_name is None
         np.testing.assert_array_equal(ds.X, X)
-        ds = load(path, target="label", require_labels=False)  # a label column is still read
-        np.testing.assert_array_equal(ds.y, y)
+        ds = load(path, target="label", require_labels=False)  # left out of X, not read
+        assert ds.y is None and ds.target_name == "label"
+        np.testing.assert_array_equal(ds.X, X)
+    # new data for predict: an empty or odd label column does not matter (break test 15)
+    path = write(tmp_path / "new.csv", "a,b,label\n1,2,\n3,4,\n5,6,yes\n")
+    ds = load(path, target="label", require_labels=False)
+    assert ds.y is None and ds.X.tolist() == [[1, 2], [3, 4], [5, 6]]
+    chunks = list(open_chunks(path, chunk_rows=2, target="label", require_labels=False))
+    assert [X.tolist() for X, _ in chunks] == [[[1, 2], [3, 4]], [[5, 6]]]
+    assert all(y is None for _, y in chunks)
     for path in (tmp_path / "X.npy", tmp_path / "X.npz"):
         ds = load(path, require_labels=False)
         assert ds.y is None

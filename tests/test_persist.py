@@ -167,6 +167,20 @@ def test_round_trip_cv(params, k, tmp_path):
     assert loaded.score(X, y) == model.score(X, y)
 
 
+def test_libsvm_indexing_round_trip(tmp_path):
+    """libsvm_zero_based_ (set by the command line's train on a LIBSVM file) is saved in the
+    optional data section and restored; a model without it has no data section."""
+    X, y = make_data()
+    model = LogisticRegression().fit(X, y)
+    path = tmp_path / "m.npz"
+    save_model(model, path)
+    assert "data" not in json.loads(zipfile.ZipFile(path).read("metadata.json"))
+    assert not hasattr(load_model(path), "libsvm_zero_based_")
+    for value in (True, False):
+        model.libsvm_zero_based_ = value
+        assert round_trip(model, tmp_path).libsvm_zero_based_ is value
+
+
 def test_metadata_records_the_fit(tmp_path):
     X, y = make_data(k=3)
     model = LogisticRegressionCV(Cs=[0.5, 2.0], cv=3).fit(X, y)
@@ -679,7 +693,7 @@ def _set(path, value):
     def edit(meta):
         target = meta
         for key in path[:-1]:
-            target = target[key]
+            target = target.setdefault(key, {})  # the optional data section may be absent
         if value is _DELETE:
             del target[path[-1]]
         else:
@@ -738,6 +752,10 @@ BAD_METADATA = {
     "converged": (("training", "converged"), "yes", "training.converged must be"),
     "solver": (("training", "solver"), 3, "training.solver must be a str"),
     "training-extra": (("training", "extra"), 1, "training has unknown keys 'extra'"),
+    # the optional data section
+    "zero-based-str": (("data", "libsvm_zero_based"), "yes", "libsvm_zero_based must be true"),
+    "zero-based-int": (("data", "libsvm_zero_based"), 0, "libsvm_zero_based must be true"),
+    "data-extra": (("data", "pickle"), 1, "data lacks libsvm_zero_based and has unknown keys"),
     # hyperparameters
     "C-negative": (("params", "C"), -1.0, "rejects the saved hyperparameters: C"),
     "C-nan": (("params", "C"), {"float": "nan"}, "rejects the saved hyperparameters"),
