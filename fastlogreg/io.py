@@ -1055,9 +1055,15 @@ def _csv_chunks(inp, layout, t, feats, chunk_rows, dtype, float_type):
     for batch in _csv_batches(inp, layout, t, feats, float_type, block_bytes):
         start = 0
         while start < batch.num_rows:
-            if X is None:
-                X = np.empty((chunk_rows, k), dtype=dtype)
             take = min(batch.num_rows - start, chunk_rows - filled)
+            if X is None or filled + take > X.shape[0]:
+                # grown as rows come (to at most chunk_rows): a chunk_rows far above the
+                # file's rows allocates what the file holds, not chunk_rows
+                rows = max(filled + take, 64 * batch.num_rows, 0 if X is None else 2 * len(X))
+                grown = np.empty((min(chunk_rows, rows), k), dtype=dtype)
+                if filled:
+                    grown[:filled] = X[:filled]
+                X = grown
             piece = batch.slice(start, take)
             try:
                 _check_no_nulls(piece.columns[:k], feats)

@@ -737,6 +737,17 @@ def test_csv_chunks_gather_and_split_the_readers_blocks(data, tmp_path, monkeypa
     assert sizes[:-1] == [chunk_rows] * (len(sizes) - 1) and 0 < sizes[-1] <= chunk_rows
 
 
+def test_csv_chunk_rows_far_above_the_files_rows(tmp_path, data):
+    """A chunk is allocated as its rows come: chunk_rows = 10**12 on a 256-row file reads it
+    as one chunk (it had asked NumPy for chunk_rows x columns up front: TiBs)."""
+    X, y = data
+    path = write(tmp_path / "data.csv", csv_text(X, y))
+    for chunk_rows in (10**9, 2**63 - 1, 10**20):
+        (X_c, y_c), *rest = list(open_chunks(path, chunk_rows=chunk_rows, target="label"))
+        assert rest == [] and X_c.shape == X.shape
+        np.testing.assert_array_equal(X_c, X)
+
+
 def test_csv_chunks_of_a_header_only_file(tmp_path):
     source = open_chunks(write(tmp_path / "data.csv", "a,label\n\n"), chunk_rows=5, target=1)
     with pytest.raises(ValueError, match=r"data\.csv has a header but no data rows"):
