@@ -336,6 +336,7 @@ def predict(args):
     model = _load_model(args.model)
     if not (args.json and args.out == "-"):
         _check_writable(args.out)
+        _output_format(args.out)  # before any reading
     data = _data_for(model, args, labels=False)
     blocks = (X for X, _ in data) if args.chunk_rows else [data.X]
     tables = (_prediction_table(model, X, args.proba) for X in blocks)
@@ -437,6 +438,32 @@ def _plain(values):
     return values.astype(str) if values.dtype == object else values
 
 
+# predict's output by extension: the format (and CSV's delimiter), then a compression that
+# pyarrow writes (xz it reads but does not write)
+_OUTPUT_FORMATS = {".csv": ("csv", ","), ".txt": ("csv", ","), ".tsv": ("csv", "\t"),
+                   ".parquet": ("parquet", None)}  # fmt: skip
+_OUTPUT_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+_OUTPUT_ROWS = 1 << 16  # predictions are written this many rows at a time, or more
+
+
+def _output_format(out):
+    """(format, delimiter, compression or None) of predict's --out FILE ('-': CSV); UserError
+    for an extension it cannot write."""
+    if out == "-":
+        return "csv", ",", None
+    suffixes = [x.lower() for x in Path(out).suffixes]
+    compression = _OUTPUT_COMPRESSIONS.get(suffixes[-1]) if suffixes else None
+    if compression:
+        suffixes = suffixes[:-1]
+    found = _OUTPUT_FORMATS.get(suffixes[-1]) if suffixes else None
+    if found is None or (compression and found[0] == "parquet"):
+        raise UserError(
+            f"cannot tell how to write {out!r}: name it .csv, .tsv or .txt (comma-separated "
+            "but .tsv), optionally with .gz, .bz2 or .zst, or .parquet (compressed inside)"
+        )
+    return (*found, compression)
+
+
 def _write_tables(tables, out):
     """Write the tables (of one schema) one after the other to `out` as one CSV or Parquet
     file, or as CSV to stdout ('-'); returns the number of rows. A file is written under a
@@ -444,20 +471,35 @@ def _write_tables(tables, out):
     output (and an existing file as it was)."""
     import os
 
+    import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    parquet = str(out).lower().endswith(".parquet")
-    writer, rows = None, 0
+    kind, delimiter, compression = _output_format(out)
+    writer, rows, pending = None, 0, []
+
+    def write(sink, tables):
+        nonlocal writer
+        if writer is None:
+            if kind == "parquet":
+                writer = pq.ParquetWriter(sink, tables[0].schema)
+            else:
+                options = pcsv.WriteOptions(delimiter=delimiter)
+                writer = pcsv.CSVWriter(sink, tables[0].schema, write_options=options)
+        writer.write_table(pa.concat_tables(tables) if len(tables) > 1 else tables[0])
 
     def write_all(sink):
-        nonlocal writer, rows
+        nonlocal rows, pending
+        held = 0
         for table in tables:
-            if writer is None:
-                make = pq.ParquetWriter if parquet else pcsv.CSVWriter
-                writer = make(sink, table.schema)
-            writer.write_table(table)
             rows += table.num_rows
+            pending.append(table)
+            held += table.num_rows
+            if held >= _OUTPUT_ROWS:  # small chunks: not a Parquet row group each
+                write(sink, pending)
+                pending, held = [], 0
+        if pending:
+            write(sink, pending)
         if writer is not None:
             writer.close()
 
@@ -468,7 +510,11 @@ def _write_tables(tables, out):
     target = Path(out)
     temporary = target.parent / f".{target.name}.{os.getpid()}.partial"
     try:
-        write_all(temporary)
+        if compression:
+            with pa.CompressedOutputStream(str(temporary), compression) as sink:
+                write_all(sink)
+        else:
+            write_all(str(temporary))
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):

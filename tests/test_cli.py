@@ -450,6 +450,34 @@ def test_libsvm_models_read_new_files_with_their_training_indexing(tmp_path, cap
     )
 
 
+def test_predict_output_formats_follow_the_extension(tmp_path, capsys):
+    """.csv.gz, .csv.bz2 and .csv.zst are compressed, .tsv is tab-separated, Parquet from small
+    chunks is not a row group per chunk; an extension it cannot write is an error up front."""
+    import gzip
+
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", DATA, "--target", "diagnosis", "--out", model_path, "--quiet"]) == 0
+    predict = ["predict", model_path, DATA, "--proba", "--chunk-rows", "10", "--quiet", "--out"]
+    assert main([*predict, str(tmp_path / "p.csv")]) == 0
+    plain = (tmp_path / "p.csv").read_bytes()
+    assert main([*predict, str(tmp_path / "p.csv.gz")]) == 0
+    assert gzip.decompress((tmp_path / "p.csv.gz").read_bytes()) == plain
+    for name in ("p.csv.bz2", "p.csv.zst"):
+        assert main([*predict, str(tmp_path / name)]) == 0
+        assert pcsv.read_csv(tmp_path / name).equals(pcsv.read_csv(tmp_path / "p.csv"))
+    assert main([*predict, str(tmp_path / "p.tsv")]) == 0
+    assert (tmp_path / "p.tsv").read_bytes() == plain.replace(b",", b"\t")
+    assert main([*predict, str(tmp_path / "p.parquet")]) == 0
+    assert pq.ParquetFile(tmp_path / "p.parquet").metadata.num_row_groups == 1
+    for name in ("p.json", "p.parquet.gz", "p.xz"):
+        assert main([*predict, str(tmp_path / name)]) == 2
+        assert f"cannot tell how to write '{tmp_path / name}'" in capsys.readouterr().err
+        assert not (tmp_path / name).exists()
+
+
 def test_break_test_14_cases(tmp_path, capsys):
     """Helper 14's break test: --features against a named model (a permutation of its names
     is taken in its order, other columns are an error, not positions); a LIBSVM file narrower

@@ -746,6 +746,7 @@ def test_csv_chunk_rows_far_above_the_files_rows(tmp_path, data):
         (X_c, y_c), *rest = list(open_chunks(path, chunk_rows=chunk_rows, target="label"))
         assert rest == [] and X_c.shape == X.shape
         np.testing.assert_array_equal(X_c, X)
+        np.testing.assert_array_equal(y_c, y)
 
 
 def test_csv_chunks_of_a_header_only_file(tmp_path):
