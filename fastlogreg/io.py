@@ -585,6 +585,8 @@ def _cell_message(where, column_name, cell):
         )
     if cell.problem == "missing":
         what = "missing value (an empty field or NA/NaN/null)"
+    elif cell.problem == "nonfinite":
+        what = f"{cell.value} is not a finite number"
     else:
         what = f"{cell.value!r} is not a number"
     if column_name == "":  # most often the empty field after a delimiter that ends each line
@@ -761,6 +763,20 @@ def _to_matrix(columns, dtype):
         if i % 64 == 63:
             pool.release_unused()  # mimalloc keeps the freed batches' pages otherwise
     return X
+
+
+def _first_nonfinite(X, columns):
+    """_Cell('nonfinite') at the first row (then column) of X holding inf or NaN, or None;
+    columns[j] is X's column j's index in the file. Checked in row blocks of about 1 MiB, so
+    that no mask of X's size is made."""
+    step = max(1, _COPY_BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
+    for s in range(0, X.shape[0], step):
+        block = X[s : s + step]
+        finite = np.isfinite(block)
+        if not finite.all():
+            row, j = np.argwhere(~finite)[0]
+            return _Cell(s + int(row), columns[int(j)], "nonfinite", value=block[row, j])
+    return None
 
 
 def _copy_rows(X, batch):
@@ -979,6 +995,9 @@ def _load_csv(inp, target, features, dtype, delimiter, labels, require_labels):
         columns = table.columns[:k]
         del table  # every reference to the Arrow data but `columns`, which _to_matrix empties
         X = _to_matrix(columns, dtype)
+        cell = _first_nonfinite(X, feats)  # 'inf' parses as a number; NaN is a missing value
+        if cell is not None:
+            raise cell
     except _Cell as cell:
         raise _csv_located(inp, layout, cell) from None
     return Dataset(X, y, [layout.names[j] for j in feats], target_name)
@@ -1070,6 +1089,9 @@ def _csv_chunks(inp, layout, t, feats, chunk_rows, dtype, float_type):
             except _Cell as cell:
                 raise _csv_located(inp, layout, cell, offset=done + filled) from None
             _copy_rows(X[filled : filled + take], piece.select(range(k)))
+            cell = _first_nonfinite(X[filled : filled + take], feats)
+            if cell is not None:
+                raise _csv_located(inp, layout, cell, offset=done + filled) from None
             if t is not None:
                 labels.append(piece.column(k))
             filled += take
@@ -1154,7 +1176,7 @@ def _parquet_fill(pa, pc, pf, group, X, names, feats, path, offset):
         for i, column in enumerate(columns):
             X[:, start + i] = column.to_numpy()
         del columns
-    cell = missing or text
+    cell = missing or text or _first_nonfinite(X, feats)
     if cell is not None:
         where = f"{path}, row {offset + cell.row} (rows counted from 0)"
         raise ValueError(_cell_message(where, names[cell.column], cell))

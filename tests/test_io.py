@@ -749,6 +749,29 @@ def test_csv_chunk_rows_far_above_the_files_rows(tmp_path, data):
         np.testing.assert_array_equal(y_c, y)
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 1, 2, 100])
+def test_infinity_and_nan_values_are_named_where_they_are(tmp_path, chunk_rows):
+    """CSV 'inf' (a number to pyarrow) and Parquet NaN (a value, not a null) are errors that
+    name the line or row and the column, read whole or in chunks (they had reached the fit,
+    which named only a row of X)."""
+    csv = write(tmp_path / "d.csv", "a,b,label\n1,2,0\n3,4,1\n5,-inf,1\n")
+    pq.write_table(
+        pa.table({"a": [1.0, 2.0, 3.0], "b": [1.0, float("nan"), 3.0], "label": [0, 1, 0]}),
+        tmp_path / "d.parquet",
+    )
+    cases = [
+        (csv, "d.csv, line 4, column 'b': -inf is not a finite number"),
+        (tmp_path / "d.parquet", "row 1 (rows counted from 0), column 'b': nan is not"),
+    ]
+    for path, expected in cases:
+        with pytest.raises(ValueError) as excinfo:
+            if chunk_rows is None:
+                load(path, target="label")
+            else:
+                list(open_chunks(path, chunk_rows=chunk_rows, target="label"))
+        assert expected in message(excinfo)
+
+
 def test_csv_chunks_of_a_header_only_file(tmp_path):
     source = open_chunks(write(tmp_path / "data.csv", "a,label\n\n"), chunk_rows=5, target=1)
     with pytest.raises(ValueError, match=r"data\.csv has a header but no data rows"):
