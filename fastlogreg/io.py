@@ -501,6 +501,16 @@ def _select(names, n_columns, target, features, where):
     t = None if target is None else _column_index(names, target, n_columns, where, "target")
     if features is None:
         feats = [j for j in range(n_columns) if j != t]
+        unnamed = [j for j in feats if names is not None and names[j] == ""]
+        if unnamed:  # most often not data: a row index, or the field after a final delimiter
+            j = unnamed[0]
+            hints = {0: " (a row index, as pandas' DataFrame.to_csv writes?)"}
+            hints[n_columns - 1] = " (a delimiter at the end of every line?)"
+            hint = hints.get(j, "")
+            raise ValueError(
+                f"{where}: column {j} has no name in the header{hint}; name it there, or pass "
+                "the columns to use as features="
+            )
     else:
         if isinstance(features, str | bytes | int | np.integer):
             raise TypeError(f"features must be a list of column names or indices, got {features!r}")

@@ -394,11 +394,13 @@ def test_messages_use_the_command_lines_words(tmp_path, capsys):
     .npz and continuous labels are named as such."""
     (tmp_path / "trailing.csv").write_text("a,b,label,\n1,2,0,\n3,4,1,\n")
     (tmp_path / "halves.csv").write_text("a,b,label\n1,2,0.5\n3,4,1\n")
+    (tmp_path / "index.csv").write_text(",a,label\n0,2,0\n1,4,1\n")
     np.savez(tmp_path / "d.npz", X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
     cases = [
         (["trailing.csv", "--target", "label"],
-         "line 2, column 3 (unnamed in the header: a delimiter at the line ends?): missing value"),
-        (["trailing.csv", "--target", "label"], "leave the column out with --features"),
+         "column 3 has no name in the header (a delimiter at the end of every line?)"),
+        (["trailing.csv", "--target", "label"], "pass the columns to use as --features"),
+        (["index.csv", "--target", "label"], "column 0 has no name in the header (a row index"),
         (["halves.csv", "--target", "label"], "such as 0.5 that are not whole"),
         (["halves.csv", "--target", "label", "--features", "a,label"],
          "the target column 'label' is also in --features"),
