@@ -66,7 +66,10 @@ class ChunkedData:
             kind_c = sp.issparse(X_c)
             if d is None:
                 d, dtype, kind = X_c.shape[1], X_c.dtype, kind_c
-            elif X_c.shape[1] != d:
+            else:
+                # float32 only when every chunk is: a float64 chunk is not cut to float32
+                dtype = np.promote_types(dtype, X_c.dtype)
+            if X_c.shape[1] != d:
                 raise ValueError(
                     f"chunk {k} has {X_c.shape[1]} columns, the first chunk {d}: every chunk "
                     "needs the same columns"
@@ -112,7 +115,7 @@ class ChunkedData:
         except (TypeError, ValueError) as err:
             raise type(err)(f"chunk {k}: {err}") from err
         if getattr(self, "dtype", None) is not None and X_c.dtype != self.dtype:
-            X_c = X_c.astype(self.dtype)  # one chunk converted, like the first's dtype
+            X_c = X_c.astype(self.dtype)  # a float32 chunk among float64 ones, converted
         return X_c
 
     def chunks(self):

@@ -154,6 +154,16 @@ def test_memory_is_bounded_by_the_chunk_not_the_data(solver):
     assert large < 48 * 80 * 5000 + 3 * 5000 * 20 * 8 + 6 * 2**20, large
 
 
+def test_chunks_of_mixed_float_types_fit_in_float64():
+    """A float32 first chunk does not cut the float64 chunks after it to float32."""
+    X, y = _problem(2, False)
+    parts = [(X[:400].astype(np.float32), y[:400]), (X[400:], y[400:])]
+    model = LogisticRegression(tol=1e-8).fit(ChunkList(parts))
+    reference = LogisticRegression(tol=1e-8).fit(np.vstack([parts[0][0], X[400:]]), y)
+    assert model.coef_.dtype == np.float64
+    np.testing.assert_allclose(model.loss_history_[-1], reference.loss_history_[-1], rtol=1e-12)
+
+
 def test_chunk_errors_are_clear_and_leave_the_model_alone():
     X, y = _problem(2, False)
     model = LogisticRegression().fit(X, y)
