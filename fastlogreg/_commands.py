@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 import warnings
@@ -23,6 +24,39 @@ class UserError(ValueError):
 UNNAMED_FORMATS = (".npy", ".npz", ".svm", ".svmlight", ".libsvm")
 LIBSVM_FORMATS = (".svm", ".svmlight", ".libsvm")
 LABELLED_FORMATS = (".npz", *LIBSVM_FORMATS)  # the file holds its labels
+
+
+# The library's messages name keyword arguments and hyperparameters (target=, max_iter,
+# solver='lbfgs'); on the command line they are options
+_PARAMETERS = (
+    "C|l1_ratio|max_iter|tol|learning_rate|eta0|power_t|average|n_iter_no_change|"
+    "class_weight|random_state|n_jobs|verbose"
+)
+_OPTION_WORDS = [
+    (re.compile(r"(?<![\w-])(target|features|labels|delimiter)="), r"--\1"),
+    (re.compile(r"\b(as|in) (target|features)\b"), r"\1 --\2"),
+    (re.compile(r"\b(features lists|labels has)\b"), r"--\1"),
+    (re.compile(r"\(n_features=\)"), "(the model's features)"),
+    (
+        re.compile(r"(?<![\w-])zero_based=(True|False|'auto')"),
+        lambda m: "--zero-based " + m.group(1).strip("'").lower(),
+    ),
+    (re.compile(r"(?<![\w-])zero_based="), "--zero-based"),
+    (
+        re.compile(rf"(?<![\w.'-])({_PARAMETERS})(?=( must\b|=|\)|,| has\b))"),
+        lambda m: "--" + m.group(1).replace("_", "-"),
+    ),
+    (re.compile(r"(?<![\w-])solver='(\w+)'"), r"--solver \1"),
+    (re.compile(r"np\.inf\b"), "inf"),
+    (re.compile(r"^Seed must be\b"), "--random-state must be"),
+]
+
+
+def option_words(message):
+    """A library message in the command line's words (cli.main prints errors through it)."""
+    for pattern, replacement in _OPTION_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def run(args):
@@ -100,7 +134,7 @@ def train(args):
         "warnings": [str(w.message) for w in caught],
     }
     for message in report["warnings"]:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {option_words(message)}", file=sys.stderr)
     if args.json:
         print(json.dumps(report))
     elif not args.quiet:

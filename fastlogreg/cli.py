@@ -18,7 +18,6 @@ NumPy, Numba, scikit-learn and pyarrow are imported by the command that needs th
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from . import __version__
@@ -162,7 +161,10 @@ def _data_options(parser, target_required):
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -189,29 +191,8 @@ def main(argv=None):
         message = str(err) or type(err).__name__
         if isinstance(err, FileNotFoundError) and err.filename:
             message = f"no such file: {err.filename}"
-        print(f"fastlogreg: error: {_option_words(message)}", file=sys.stderr)
+        print(f"fastlogreg: error: {_commands.option_words(message)}", file=sys.stderr)
         return 2
-
-
-# fastlogreg.io's messages name its keyword arguments (target=, features=); on the command
-# line they are options
-_OPTION_WORDS = [
-    (re.compile(r"(?<![\w-])(target|features|labels|delimiter)="), r"--\1"),
-    (re.compile(r"\b(as|in) (target|features)\b"), r"\1 --\2"),
-    (re.compile(r"\b(features lists|labels has)\b"), r"--\1"),
-    (re.compile(r"\(n_features=\)"), "(the model's features)"),
-    (
-        re.compile(r"(?<![\w-])zero_based=(True|False|'auto')"),
-        lambda m: "--zero-based " + m.group(1).strip("'").lower(),
-    ),
-    (re.compile(r"(?<![\w-])zero_based="), "--zero-based"),
-]
-
-
-def _option_words(message):
-    for pattern, replacement in _OPTION_WORDS:
-        message = pattern.sub(replacement, message)
-    return message
 
 
 if __name__ == "__main__":

@@ -350,6 +350,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """s = sample_weight * class_weight[y]. A fit needs rows of positive weight in every
         class; a partial_fit chunk need not hold every class."""
         s = V.sample_weights(sample_weight, n)
+        if isinstance(self.class_weight, dict):
+            extra = [k for k in self.class_weight if not np.isin(k, classes).any()]
+            if extra:  # scikit-learn's message names the classes, not the stray keys
+                raise ValueError(
+                    f"class_weight has weights for {extra}, which are not classes of y; its "
+                    f"classes are {classes.tolist()}"
+                )
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)
             s *= cw[codes.astype(np.intp)]

@@ -480,6 +480,24 @@ def test_predict_output_formats_follow_the_extension(tmp_path, capsys):
         assert not (tmp_path / name).exists()
 
 
+def test_hyperparameter_messages_name_the_options(tmp_path, capsys):
+    """Estimator messages reach the command line in its words (break test 15 item 8)."""
+    cases = [
+        (["--C", "0"], "--C must be a positive number (inf for no penalty)"),
+        (["--max-iter", "0"], "--max-iter must be an integer >= 1"),
+        (["--l1-ratio", "2"], "--l1-ratio must be a number in [0, 1]"),
+        (["--n-jobs", "0"], "--n-jobs=0 is not a thread count"),
+        (["--solver", "lbfgs", "--l1-ratio", "0.5"], "--solver lbfgs does not support"),
+        (["--class-weight", '{"2": 3}'], "--class-weight has weights for [2], which are not"),
+    ]
+    for options, expected in cases:
+        assert main(["train", DATA, "--target", "diagnosis", "--quiet", *options]) == 2
+        assert expected in capsys.readouterr().err, options
+    with pytest.raises(SystemExit):
+        main(["train", DATA, "--target", "diagnosis", "--chunk-rows", "abc"])
+    assert "--chunk-rows: must be a whole number >= 1, got 'abc'" in capsys.readouterr().err
+
+
 def test_break_test_14_cases(tmp_path, capsys):
     """Helper 14's break test: --features against a named model (a permutation of its names
     is taken in its order, other columns are an error, not positions); a LIBSVM file narrower
