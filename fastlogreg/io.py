@@ -570,7 +570,8 @@ def _check_label_count(n_rows, y, where):
 
 class _Cell(Exception):
     """A bad cell at `row` (0-based within the data handed to the converter) of column `column`
-    (an index in the file). problem: 'missing', 'text', 'no label', 'label mix' or 'nonfinite'."""
+    (an index in the file). problem: 'missing', 'text', 'no label', 'label mix', 'label too
+    large' or 'nonfinite'."""
 
     def __init__(self, row, column, problem, value=None, kind=None):
         super().__init__(row, column, problem, value)
@@ -586,6 +587,12 @@ class _Cell(Exception):
 def _cell_message(where, column_name, cell):
     if cell.problem == "no label":
         return f"{where}: no label in column {column_name!r}; fill in the label or drop the row."
+    if cell.problem == "label too large":
+        return (
+            f"{where}, column {column_name!r}: the label {cell.value} is an integer beyond "
+            "2^53, which float64 labels cannot keep exact (neighbouring values would become "
+            "one class); write such IDs as text, e.g. with a letter in front"
+        )
     if cell.problem == "label mix":
         this, others = cell.kind
         return (
@@ -681,6 +688,15 @@ def _text_labels(pa, pc, column, t, kind=None):
          if _castable(pa, pc, trimmed, ty)),
         "str",
     )  # fmt: skip
+    if own != "str" and not pc.all(_looks_numeric(pc, trimmed)).as_py():
+        own = "str"  # pyarrow reads '0x10' as 16: labels in other notations stay text
+    if own == "float64":
+        integral = pc.match_substring_regex(trimmed, r"^[+-]?\d{16,}$")
+        for value in pc.filter(trimmed, integral).to_pylist():
+            if abs(int(value)) > 2**53:  # float64 would merge neighbouring IDs into one class
+                row = int(np.argmax(pc.equal(pc.utf8_trim_whitespace(column), value)
+                                    .to_numpy(zero_copy_only=False)))  # fmt: skip
+                raise _Cell(row, t, "label too large", value=value)
     text = None  # the column trimmed, when a row must be found
     if own == "str" and pc.any(_looks_numeric(pc, trimmed)).as_py():
         text = pc.utf8_trim_whitespace(column.combine_chunks())

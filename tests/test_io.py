@@ -196,6 +196,9 @@ def test_csv_labels_keep_their_kind(tmp_path):
         (["0", "1"] * 30 + ["true"] + ["1"] * 9, "line 62, column 'label': the label 'true' is"),
         (["yes", "no"] * 30 + ["1"] + ["no"] * 9, "line 62, column 'label': the label '1' is a"),
         (["0", "1"] * 30 + [" +1.5e0 "] + ["1"] * 9, None),  # int then float: float64 classes
+        (["7", "1"] * 30 + ["100000000000000000001"] + ["1"] * 9, "line 62, column 'label': the"
+         " label 100000000000000000001 is an integer beyond 2^53"),
+        (["16", "1"] * 30 + ["0x10"] + ["1"] * 9, "line 62, column 'label': the label '0x10' is"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("chunk_rows", [None, 5, 60, 1000])
