@@ -426,6 +426,8 @@ def _data_for(model, args, labels):
             options["features"] = list(names)  # the model's columns, by name: its order
         elif args.features is None:
             options["features"] = list(names)
+        if not labels and "features" in options:
+            options["target"] = None  # the columns are picked by name: a target may be absent
     if args.chunk_rows:
         data = open_chunks(args.data, chunk_rows=args.chunk_rows, require_labels=labels, **options)
         n_features = data.n_features

@@ -187,10 +187,20 @@ def main(argv=None):
     except BrokenPipeError:  # `fastlogreg predict ... | head`: the reader left, not an error
         sys.stderr.close()
         return 0
-    except (ValueError, TypeError, OSError, ImportError) as err:  # _commands.UserError too
+    except EOFError:  # Python's bz2/lzma/gzip readers on a truncated file
+        data = getattr(args, "data", None)
+        print(
+            f"fastlogreg: error: {data}: the compressed data ends early (a truncated file?)",
+            file=sys.stderr,
+        )
+        return 2
+    except (ValueError, TypeError, OSError, ImportError, OverflowError) as err:
+        # _commands.UserError is a ValueError; OverflowError: a number beyond any C type
         message = str(err) or type(err).__name__
         if isinstance(err, FileNotFoundError) and err.filename:
             message = f"no such file: {err.filename}"
+        elif "compressed stream" in message and getattr(args, "data", None):
+            message = f"{args.data}: {message} (a truncated file?)"
         print(f"fastlogreg: error: {_commands.option_words(message)}", file=sys.stderr)
         return 2
 

@@ -869,9 +869,12 @@ def _csv_layout(inp, delimiter):
     sample = [
         line.decode("utf-8", errors="replace") for line in lines[first + 1 : first + 21] if line
     ]
-    if delimiter is None:
-        delimiter = _sniff_delimiter(header, sample)
-    names = [name.strip() for name in next(csv.reader([header], delimiter=delimiter))]
+    try:
+        if delimiter is None:
+            delimiter = _sniff_delimiter(header, sample)
+        names = [name.strip() for name in next(csv.reader([header], delimiter=delimiter))]
+    except csv.Error as err:  # e.g. a lone carriage return inside a line, or binary data
+        raise ValueError(f"{inp.name}: not readable as CSV ({err})") from None
     sizes = [len(line) + 1 for line in lines[first + 1 : first + 21] if line]
     per_row = float(np.mean(sizes)) if sizes else float(len(lines[first]) + 1)
     return _CsvLayout(names, delimiter, first + 1, per_row)
@@ -1475,11 +1478,11 @@ def _svmlight_parse(lines, first_line, name, **kwargs):
 
     try:
         return load_svmlight_file(io.BytesIO(b"".join(lines)), **kwargs)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         for number, line in enumerate(lines, start=first_line):
             try:
                 load_svmlight_file(io.BytesIO(line), zero_based=True)
-            except ValueError as line_err:
+            except (ValueError, OverflowError) as line_err:
                 raise ValueError(f"{name}, line {number}: {line_err}") from None
         raise ValueError(f"{name}: {err}") from None
 
@@ -1528,7 +1531,7 @@ def _load_svmlight(inp, dtype, n_features, zero_based="auto"):
         with inp.python() as f:
             # read 0-based, so that the indices are as written; the indexing is decided below
             X, y = load_svmlight_file(f, dtype=dtype, zero_based=True)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         for first, block in _svmlight_blocks(inp, 1 << 14):  # find the line
             _svmlight_parse(block, first, inp.name, zero_based=True)
         raise ValueError(f"{inp.name}: {err}") from None

@@ -498,6 +498,40 @@ def test_hyperparameter_messages_name_the_options(tmp_path, capsys):
     assert "--chunk-rows: must be a whole number >= 1, got 'abc'" in capsys.readouterr().err
 
 
+def test_break_test_16_cases(tmp_path, capsys):
+    """Truncated compressed files, a lone carriage return, a LIBSVM index beyond any integer:
+    one line and exit 2; predict --target on new data without that column (a named model
+    picks its columns by name)."""
+    import gzip
+
+    text = Path(DATA).read_bytes()
+    (tmp_path / "cut.csv.gz").write_bytes(gzip.compress(text)[:3000])
+    (tmp_path / "cr.csv").write_bytes(b"a,b,label\n1,2\r3,0\n3,4,1\n")
+    (tmp_path / "huge.svm").write_text("1 1:2\n0 99999999999:1\n")
+    cases = [
+        (["cut.csv.gz", "--target", "diagnosis"], "cut.csv.gz"),
+        (["cr.csv", "--target", "label"], "cr.csv: not readable as CSV"),
+        (["huge.svm"], "huge.svm, line 2: value too large"),
+    ]
+    for argv, expected in cases:
+        for chunks in ([], ["--chunk-rows", "5"]):
+            status, _, err = _run("train", *[str(tmp_path / argv[0]), *argv[1:], *chunks])
+            assert status == 2 and "Traceback" not in err, err
+            assert err.startswith("fastlogreg: error: ") and expected in err, err
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", DATA, "--target", "diagnosis", "--out", model_path, "--quiet"]) == 0
+    lines = text.decode().splitlines()
+    column = lines[0].split(",").index("diagnosis")
+    unlabelled = [",".join(c for j, c in enumerate(line.split(",")) if j != column)
+                  for line in lines]  # fmt: skip
+    (tmp_path / "new.csv").write_text("\n".join(unlabelled) + "\n")
+    outputs = []
+    for target in ([], ["--target", "diagnosis"]):
+        assert main(["predict", model_path, str(tmp_path / "new.csv"), *target]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == len(lines)
+
+
 def test_break_test_14_cases(tmp_path, capsys):
     """Helper 14's break test: --features against a named model (a permutation of its names
     is taken in its order, other columns are an error, not positions); a LIBSVM file narrower
