@@ -43,7 +43,7 @@ _OPTION_WORDS = [
     ),
     (re.compile(r"(?<![\w-])zero_based="), "--zero-based"),
     (
-        re.compile(rf"(?<![\w.'-])({_PARAMETERS})(?=( must\b|=|\)|,| has\b))"),
+        re.compile(rf"(?<![\w.'-])({_PARAMETERS})(?=( must\b|=| =|\)|,|;| has\b| >| or\b|\.|$))"),
         lambda m: "--" + m.group(1).replace("_", "-"),
     ),
     (re.compile(r"(?<![\w-])solver='(\w+)'"), r"--solver \1"),
@@ -428,12 +428,23 @@ def _data_for(model, args, labels):
             options["features"] = list(names)
         if not labels and "features" in options:
             options["target"] = None  # the columns are picked by name: a target may be absent
-    if args.chunk_rows:
-        data = open_chunks(args.data, chunk_rows=args.chunk_rows, require_labels=labels, **options)
-        n_features = data.n_features
-    else:
-        data = load(args.data, require_labels=labels, **options)
-        n_features = data.X.shape[1]
+    try:
+        if args.chunk_rows:
+            data = open_chunks(
+                args.data, chunk_rows=args.chunk_rows, require_labels=labels, **options
+            )
+            n_features = data.n_features
+        else:
+            data = load(args.data, require_labels=labels, **options)
+            n_features = data.X.shape[1]
+    except ValueError as err:
+        if args.zero_based is None and "zero_based=False" in str(err):
+            raise UserError(
+                f"{args.data} uses feature index 0, but the model was trained on a LIBSVM file "
+                "whose indices start at 1, so this file's columns may not be the model's: check "
+                "how it was written (--zero-based true reads it from 0)"
+            ) from None
+        raise
     if n_features != model.n_features_in_:
         raise UserError(
             f"{args.data} gives {n_features} feature columns, the model takes "

@@ -445,6 +445,12 @@ def test_libsvm_models_read_new_files_with_their_training_indexing(tmp_path, cap
         assert json.loads(capsys.readouterr().out)["accuracy"] == right
         assert main([*argv, "--zero-based", "auto"]) == 0  # the file's own guess: 1-based
         assert json.loads(capsys.readouterr().out)["accuracy"] != right
+    (tmp_path / "one.svm").write_text("1 1:2 6:1.0\n0 2:1\n")  # no index 0: from 1
+    one = str(tmp_path / "one.npz")
+    assert main(["train", str(tmp_path / "one.svm"), "--out", one, "--quiet"]) == 0
+    assert main(["predict", one, str(tmp_path / "train.svm")]) == 2  # it holds index 0
+    assert "uses feature index 0, but the model was trained on a LIBSVM file whose indices " \
+        "start at 1" in capsys.readouterr().err  # fmt: skip
     (tmp_path / "wide.svm").write_text("1 3:2 6:1.0\n")
     assert main(["predict", model_path, str(tmp_path / "wide.svm")]) == 2
     assert "index 6 (0-based: 7 features), but X is to have 6 columns (the model's features)" in (
