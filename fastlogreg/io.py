@@ -407,13 +407,6 @@ class _Input:
             self.data = None
             self.compression = compression
 
-    @classmethod
-    def of_bytes(cls, name, data):
-        """An input of bytes in memory (uncompressed), named `name` in errors."""
-        inp = cls.__new__(cls)
-        inp.name, inp.path, inp.data, inp.compression = name, None, data, None
-        return inp
-
     def arrow(self):
         """A new stream of the decompressed bytes for pyarrow (a context manager)."""
         pa = _arrow()[0]
@@ -839,12 +832,9 @@ class _CsvLayout:
     delimiter: str
     header_line: int  # the header's line number (1-based): leading blank lines come first
     bytes_per_row: float  # of the first lines: sizes the blocks of a chunked read
-    # the line number of the input's first line: a chunk of the file, without the header,
-    # starts at first_line = header_line + 1 (the whole file at 1)
-    first_line: int = 1
 
     def skip_rows(self):
-        return self.header_line - self.first_line + 1
+        return self.header_line  # the header and the blank lines before it
 
 
 def _csv_layout(inp, delimiter):
@@ -921,7 +911,7 @@ def _data_lines(inp, layout):
     """(line number, line) of every non-blank line after the header, as pyarrow counts rows
     (it skips empty lines)."""
     with inp.python() as f:
-        for number, line in enumerate(f, start=layout.first_line):
+        for number, line in enumerate(f, start=1):
             if number > layout.header_line and line.strip(b"\r\n"):
                 yield number, line
 
@@ -1173,9 +1163,9 @@ def _parquet_plan(pf, path, target, features, labels, require_labels=True):
     t, feats = _select(names, len(names), target, features, path)
     _need_labels(t, labels, path, require_labels)
     columns = [names[j] for j in feats] + ([] if t is None else [names[t]])
-    if len(set(columns)) != len(columns):
+    if len(set(columns)) != len(columns):  # they are read by name
         raise ValueError(f"{path}: its selected columns' names repeat; select others")
-    return names, t, feats, columns
+    return names, t, feats
 
 
 def _parquet_fill(pa, pc, pf, group, X, names, feats, path, offset):
@@ -1246,7 +1236,7 @@ def _parquet_groups(pf, names, t, feats, dtype, path, X=None):
 
 def _load_parquet(path, target, features, dtype, labels, require_labels):
     pf = _open_parquet(path)
-    names, t, feats, _ = _parquet_plan(pf, path, target, features, labels, require_labels)
+    names, t, feats = _parquet_plan(pf, path, target, features, labels, require_labels)
     n = pf.metadata.num_rows
     if n == 0:
         raise ValueError(f"{path} has no rows")
@@ -1286,7 +1276,7 @@ def _joined(pieces):
 
 def _parquet_chunks(path, chunk_rows, target, features, dtype, labels, require_labels=True):
     pf = _open_parquet(path)
-    names, t, feats, _ = _parquet_plan(pf, path, target, features, labels, require_labels)
+    names, t, feats = _parquet_plan(pf, path, target, features, labels, require_labels)
     y_all = None if labels is None else _label_array(labels, mmap=True)
     if pf.metadata.num_rows == 0:
         raise ValueError(f"{path} has no rows")
