@@ -73,6 +73,9 @@ def hessian_sample(objective, max_rows, rng):
     """(rows as float64, their weights s): a fixed random sample of at most max_rows of the
     rows with positive weight (zero-weight rows add nothing to the Hessian), all of them when
     there are few enough (then float64 X is not copied)."""
+    own = getattr(objective.data, "hessian_sample", None)
+    if own is not None:  # a data kind whose weights stay with its rows (Dask: the workers)
+        return own(objective.s, max_rows, rng)
     s = objective.s
     rows = np.flatnonzero(s > 0)
     if rows.size > max_rows:

@@ -1,0 +1,418 @@
+"""Data on a Dask cluster (DESIGN.md's fourth data kind): the passes of data.py's DenseData and
+CSRData run on each chunk where it lives, a worker of a dask.distributed cluster, and only
+their d-sized results travel to the driver, which adds them up (in a tree when there are many
+chunks) and runs the same solvers as in memory.
+
+A fit packs each row chunk once, on its worker: X as DenseData or CSRData (validated as in
+memory), its labels as the objective's codes y and its weights s = sample_weight *
+class_weight. Those per-row arrays stay on the workers for the whole fit: the driver's
+objective holds WorkerRows handles for y and s, which know their sum and gather a row sample
+when the solvers ask for one. The chunks are futures computed from the caller's dask graph,
+never scattered, so when a worker dies the scheduler recomputes its chunks from the graph and
+the fit goes on.
+
+What crosses the network per pass: the coefficients (d + 1 per output) to each chunk and one
+gradient of the same size back. Once per fit, the solvers' row sample is gathered to the
+driver: at most objective.SAMPLE_BYTES (16 MiB) for the statistics of lbfgs's preconditioner
+and the Newton-decrement test, and newton's Hessian sample (HESSIAN_ROWS rows), as in memory,
+so that the same iterations run. Neither grows with the number of rows.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from . import _validation as V
+from .chunked import _local_rows
+from .data import CSRData, DenseData, SampleCSR
+
+# chunk results are added on the workers in groups of this many, then on the driver: the
+# driver receives at most this many d-sized vectors per pass (dask's own tree reductions
+# use a split_every of 8 for arrays)
+SPLIT_EVERY = 8
+
+
+def worker_threads():
+    """Threads of the dask worker running this task (1 outside a worker), capped at Numba's
+    pool: each task's kernels use as many threads as the worker runs tasks at once."""
+    try:
+        from distributed import get_worker
+
+        threads = get_worker().state.nthreads
+    except (ImportError, ValueError, AttributeError):
+        threads = 1
+    return max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
+
+
+@contextmanager
+def _numba_threads():
+    """numba.set_num_threads for this task (the setting is per thread, and worker threads run
+    many tasks), restored afterwards. Yields the count."""
+    n = worker_threads()
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(previous)
+
+
+class RawChunk:
+    """One row chunk as packed on its worker before the classes are known: X validated
+    (DenseData or CSRData), its labels, its sample weights (float64 or None) and its first
+    row in the whole data."""
+
+    def __init__(self, X, labels, sample_weight, first_row):
+        m = X.shape[0]
+        self.first_row = int(first_row)
+        try:
+            X = V.as_design_matrix(X, check_finite=False)
+            self.labels = V.as_labels(labels, m)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{self._rows_text()}: {err}") from None
+        self.sample_weight = _chunk_weights(sample_weight, m, self.first_row)
+        self.data = CSRData(X) if sp.issparse(X) else DenseData(X)
+
+    def _rows_text(self):
+        return f"in the chunk whose first row is {self.first_row} (its rows counted from 0)"
+
+    def label_counts(self):
+        """(sorted distinct labels, their row counts, their summed sample weights)."""
+        labels, codes = np.unique(self.labels, return_inverse=True)
+        codes = codes.reshape(-1)
+        weights = np.bincount(codes, weights=self.sample_weight, minlength=labels.shape[0])
+        return labels, np.bincount(codes, minlength=labels.shape[0]), weights
+
+
+def _chunk_weights(sample_weight, m, first_row):
+    """A chunk's sample weights as a new float64 array (None stays None): finite and >= 0
+    (a chunk may weigh 0 in all; the whole data may not, which the driver checks)."""
+    if sample_weight is None:
+        return None
+    s = np.array(np.broadcast_to(sample_weight, (m,)), dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(s) & (s >= 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"sample_weight contains {s[i]} at row {first_row + i}; weights must be finite and "
+            ">= 0"
+        )
+    return s
+
+
+def pack_chunk(X, labels, sample_weight, first_row):
+    """RawChunk of one block of the caller's collections (a dask task)."""
+    return RawChunk(X, labels, sample_weight, first_row)
+
+
+def label_counts(chunk):
+    return chunk.label_counts()
+
+
+class Chunk:
+    """A chunk ready for the passes: data (DenseData or CSRData), y (float64 class codes), s
+    (float64 weights), first_row. Each pass method returns (number, array) for the tree sum."""
+
+    def __init__(self, raw, classes, class_weight):
+        self.data = raw.data
+        self.first_row = raw.first_row
+        codes = np.searchsorted(classes, raw.labels)
+        self.y = codes.astype(np.float64)
+        m = self.y.shape[0]
+        s = np.ones(m) if raw.sample_weight is None else raw.sample_weight.copy()
+        if class_weight is not None:
+            s *= class_weight[codes]
+        self.s = s
+        self.n_classes = classes.shape[0]
+
+    def weight_summary(self):
+        """(sum of s, rows with s > 0, s summed per class): the objective's weight sum, the
+        Hessian sample's population and the check that every class has weight."""
+        per_class = np.bincount(self.y.astype(np.intp), weights=self.s, minlength=self.n_classes)
+        return float(self.s.sum()), int(np.count_nonzero(self.s > 0)), per_class
+
+    # --- the passes (data.py's, with this chunk's own y and s) ---
+
+    def loss_gradient(self, n_blocks, w, b, serial):
+        grad = np.empty(w.shape[0] + 1)
+        loss = self.data.loss_gradient(self.y, self.s, w, b, n_blocks, grad, serial)
+        return loss, grad
+
+    def multinomial_loss_gradient(self, n_blocks, W, b, serial):
+        grad = np.empty(W.shape[0] * (W.shape[1] + 1))
+        loss = self.data.multinomial_loss_gradient(self.y, self.s, W, b, n_blocks, grad, serial)
+        return loss, grad
+
+    def weighted_sq_norm_sum(self, n_blocks):
+        return self.data.weighted_sq_norm_sum(self.s, n_blocks), None
+
+    def max_abs(self, n_blocks):
+        return self.data.max_abs(), None
+
+    def check_finite(self, n_blocks):
+        try:
+            self.data.check_finite()
+        except ValueError as err:
+            m = self.y.shape[0]
+            raise ValueError(
+                f"in the chunk of rows {self.first_row} to {self.first_row + m - 1} (its rows "
+                f"counted from 0): {err}"
+            ) from None
+        return 0.0, None
+
+    # --- row samples (gathered to the driver once per fit) ---
+
+    def rows(self, local):
+        """The rows at `local` (a slice or sorted index array of this chunk) as float64: an
+        ndarray, or a CSR matrix for sparse chunks."""
+        sample = self.data.sample(local)
+        return sample.csr if isinstance(sample, SampleCSR) else np.array(sample)
+
+    def values(self, name, local):
+        return getattr(self, name)[local]
+
+    def positive_rows(self, ranks):
+        """The rows (indices within this chunk) of the ranks-th rows with s > 0."""
+        return np.flatnonzero(self.s > 0)[ranks]
+
+
+def prepare_chunk(raw, classes, class_weight):
+    return Chunk(raw, classes, class_weight)
+
+
+def run_pass(chunk, name, args=()):
+    """chunk.name(n_blocks, *args) on the worker's threads: (number, array or None)."""
+    with _numba_threads() as n_blocks:
+        return getattr(chunk, name)(n_blocks, *args)
+
+
+def add_parts(*parts):
+    """The sum of (number, array or None) pass results."""
+    total = sum(p[0] for p in parts)
+    arrays = [p[1] for p in parts if p[1] is not None]
+    if not arrays:
+        return total, None
+    out = arrays[0].copy()
+    for a in arrays[1:]:
+        out += a
+    return total, out
+
+
+def call_chunk(chunk, name, *args):
+    return getattr(chunk, name)(*args)
+
+
+class WorkerRows:
+    """The objective's per-row y or s, left on the workers (DaskData holds them in its chunks):
+    offers what the driver-side code asks of them, their sum and a strided or indexed sample
+    of their values, gathered when asked."""
+
+    def __init__(self, data, name, total):
+        self.data, self.name, self.total = data, name, float(total)
+        self.shape = (data.shape[0],)
+        self.ndim = 1
+
+    def __len__(self):
+        return self.shape[0]
+
+    def sum(self):
+        return self.total
+
+    def __getitem__(self, rows):
+        return self.data.gather_rows(rows, "values", self.name)
+
+
+class DaskData:
+    """The data.py passes on chunks held by dask.distributed workers (see the module text).
+
+    Built from `raw`: futures of RawChunk in row order, with their row counts `sizes`, the
+    columns `n_features`, dtype and sparsity. `prepare(classes, class_weight)` turns them into
+    Chunks (y codes and weights s on the workers) and returns WorkerRows handles for y and s.
+    Only the passes the Dask estimator's solvers use are offered: loss_gradient and
+    multinomial_loss_gradient, weighted_sq_norm_sum, check_finite, max_abs and the row
+    samples; the Hessian-vector products over every row (truncated Newton) and the L1 duality
+    gap are not (the estimator says so before a fit starts)."""
+
+    is_chunked = True
+    stores_curvature = False
+    fused_update = False
+    X = None  # no matrix on the driver
+
+    def __init__(self, client, raw, sizes, n_features, dtype, is_sparse):
+        self.client = client
+        self.sizes = list(sizes)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+        self.shape = (int(self.offsets[-1]), int(n_features))
+        self.dtype = np.dtype(dtype)
+        self.is_sparse = bool(is_sparse)
+        self.n_stored = self.shape[0] * self.shape[1]  # the serial-kernel rule, as in memory
+        self.raw = raw
+        self.chunks = None
+        self.n_passes = 0
+
+    # --- building ---
+
+    def label_counts(self):
+        """Per chunk (labels, counts, weight sums), gathered."""
+        return self.client.gather(self.client.map(label_counts, self.raw, pure=False))
+
+    def prepare(self, classes, class_weight):
+        """Chunks with codes and weights from the RawChunks (which are then released); returns
+        (y, s) WorkerRows and the weight per class (float64 (K,))."""
+        self.chunks = self.client.map(
+            prepare_chunk, self.raw, classes=classes, class_weight=class_weight, pure=False
+        )
+        self.raw = None
+        summaries = self.client.gather(
+            self.client.map(call_chunk, self.chunks, name="weight_summary", pure=False)
+        )
+        self.positive = np.array([p for _, p, _ in summaries], dtype=np.int64)
+        per_class = np.sum([c for _, _, c in summaries], axis=0)
+        total = sum(t for t, _, _ in summaries)
+        self.y_rows, self.s_rows = WorkerRows(self, "y", np.nan), WorkerRows(self, "s", total)
+        return self.y_rows, self.s_rows, per_class
+
+    def close(self):
+        """Release the chunks (the workers drop them once no future holds them)."""
+        self.chunks = self.raw = None
+
+    # --- the passes ---
+
+    def _summed(self, name, *args):
+        """sum over chunks of run_pass(chunk, name, *args): (number, array or None)."""
+        client = self.client
+        parts = client.map(run_pass, self.chunks, name=name, args=args, pure=False)
+        while len(parts) > SPLIT_EVERY:
+            parts = [
+                client.submit(add_parts, *parts[i : i + SPLIT_EVERY], pure=False)
+                for i in range(0, len(parts), SPLIT_EVERY)
+            ]
+        self.n_passes += 1
+        return add_parts(*client.gather(parts))
+
+    def _check_rows(self, y, s):
+        for handle, name in ((y, "y"), (s, "s")):
+            if not (isinstance(handle, WorkerRows) and handle.data is self and handle.name == name):
+                raise ValueError(
+                    f"DaskData's passes use the {name} its chunks hold; got another array"
+                )
+
+    def loss_gradient(self, y, s, w, b, n_blocks, grad, serial):
+        self._check_rows(y, s)
+        loss, grad[:] = self._summed("loss_gradient", np.ascontiguousarray(w), float(b), serial)
+        return loss
+
+    def multinomial_loss_gradient(self, y, s, W, b, n_blocks, grad, serial):
+        self._check_rows(y, s)
+        loss, grad[:] = self._summed(
+            "multinomial_loss_gradient", np.ascontiguousarray(W), np.ascontiguousarray(b), serial
+        )
+        return loss
+
+    def weighted_sq_norm_sum(self, s, n_blocks):
+        self._check_rows(self.y_rows, s)
+        return self._summed("weighted_sq_norm_sum")[0]
+
+    def check_finite(self):
+        self._summed("check_finite")
+
+    def max_abs(self):
+        parts = self.client.gather(
+            self.client.map(run_pass, self.chunks, name="max_abs", args=(), pure=False)
+        )
+        return max(p[0] for p in parts)
+
+    # --- row samples ---
+
+    def sample_bytes_per_row(self):
+        if not self.is_sparse:
+            return 8 * self.shape[1]
+        return (8 + 8) * max(1.0, self.n_stored / self.shape[0]) + 8
+
+    def gather_rows(self, rows, method, *args):
+        """call_chunk(chunk, method, *args, local) on every chunk holding some of `rows` (a
+        slice or sorted index array over all rows), gathered in row order."""
+        futures = []
+        for k, chunk in enumerate(self.chunks):
+            local = _local_rows(rows, int(self.offsets[k]), self.sizes[k])
+            if local is not None:
+                futures.append(
+                    self.client.submit(call_chunk, chunk, method, *args, local, pure=False)
+                )
+        parts = self.client.gather(futures)
+        if parts and sp.issparse(parts[0]):
+            return sp.csr_matrix(sp.vstack(parts, format="csr"))
+        return np.concatenate(parts)
+
+    def sample(self, rows):
+        """The rows (a slice or sorted index array) as float64: an ndarray, or a SampleCSR."""
+        gathered = self.gather_rows(rows, "rows")
+        if self.is_sparse:
+            gathered.sum_duplicates()
+            return SampleCSR(gathered)
+        return gathered
+
+    def hessian_sample(self, s, max_rows, rng):
+        """newton.hessian_sample on the workers' weights: at most max_rows of the rows with
+        s > 0, drawn as in memory (rng.choice over their ranks), as (rows, their s)."""
+        n_positive = int(self.positive.sum())
+        if n_positive == self.shape[0] and n_positive <= max_rows:
+            return self.sample(slice(None)), s[slice(None)]
+        if n_positive <= max_rows:
+            ranks = np.arange(n_positive)
+        else:
+            ranks = np.sort(rng.choice(n_positive, size=max_rows, replace=False))
+        # the ranks among the positive rows -> each chunk's local rows -> rows of the data
+        bounds = np.concatenate([[0], np.cumsum(self.positive)])
+        futures, firsts = [], []
+        for k, chunk in enumerate(self.chunks):
+            lo, hi = np.searchsorted(ranks, bounds[k : k + 2])
+            if lo < hi:
+                local_ranks = ranks[lo:hi] - bounds[k]
+                futures.append(
+                    self.client.submit(call_chunk, chunk, "positive_rows", local_ranks, pure=False)
+                )
+                firsts.append(self.offsets[k])
+        parts = self.client.gather(futures)
+        rows = np.concatenate([p + f for p, f in zip(parts, firsts, strict=True)])
+        return self.sample(rows), s[rows]
+
+    def not_offered(self, *args, **kwargs):
+        raise NotImplementedError(
+            "this pass runs over every row on the driver, which a fit on Dask does not do; "
+            "use solver='lbfgs'"
+        )
+
+    hessian_product = multinomial_hessian_product = weighted_column_squares = not_offered
+    scores = multinomial_scores = label_split_gradient = transpose_product = not_offered
+    columns = not_offered
+
+
+def warm_up(dtype_name, is_sparse, n_classes, serial):
+    """Run the fit's pass (binomial or multinomial, dense or CSR, the dtype, parallel or
+    serial kernel) once on a tiny chunk: Numba compiles it, or loads it from its disk cache."""
+    X = np.ones((4, 2), dtype=np.dtype(dtype_name))
+    labels = np.arange(4) % n_classes
+    raw = RawChunk(sp.csr_matrix(X) if is_sparse else X, labels, None, 0)
+    chunk = Chunk(raw, np.arange(n_classes), None)
+    K = 1 if n_classes == 2 else n_classes
+    if K == 1:
+        run_pass(chunk, "loss_gradient", (np.zeros(2), 0.0, serial))
+    else:
+        run_pass(chunk, "multinomial_loss_gradient", (np.zeros((K, 2)), np.zeros(K), serial))
+
+
+class Warmup(WorkerPlugin):
+    """warm_up on every worker of the cluster, now and when one joins or restarts."""
+
+    def __init__(self, *args):
+        self.args = args
+
+    def setup(self, worker):
+        warm_up(*self.args)
