@@ -25,7 +25,6 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 import scipy.sparse as sp
-
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from . import _validation as V
@@ -100,8 +99,7 @@ def _chunk_weights(sample_weight, m, first_row):
     if bad.size:
         i = int(bad[0])
         raise ValueError(
-            f"sample_weight contains {s[i]} at row {first_row + i}; weights must be finite and "
-            ">= 0"
+            f"sample_weight contains {s[i]} at row {first_row + i}; weights must be finite and >= 0"
         )
     return s
 

@@ -21,6 +21,7 @@ rounding). The workers need fastlogreg installed, as for any library a Dask task
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 
@@ -56,7 +57,11 @@ def _client():
 
 
 def _is_dataframe(X):
-    return hasattr(X, "columns") and hasattr(X, "to_dask_array")
+    try:
+        import dask.dataframe as dd
+    except ImportError:  # dask without its dataframe part: no DataFrame to be given
+        return False
+    return isinstance(X, dd.DataFrame)
 
 
 def _as_rows(v, name, chunks):
@@ -133,9 +138,7 @@ def _pack(client, X, y, sample_weight):
     )
     is_sparse = sp.issparse(getattr(X, "_meta", None))
     dtype = np.float32 if X.dtype == np.float32 else np.float64
-    return _dask_data.DaskData(
-        client, raw, [sizes[k] for k in keep], X.shape[1], dtype, is_sparse
-    )
+    return _dask_data.DaskData(client, raw, [sizes[k] for k in keep], X.shape[1], dtype, is_sparse)
 
 
 def _classes(counts):
@@ -261,14 +264,14 @@ class LogisticRegression(_estimator.LogisticRegression):
     def _lazy(self, X, method, n_columns, dtype):
         """The in-memory `method` on each row chunk of dask X: a dask array, rows chunked as
         X, with n_columns columns (None: 1-D)."""
-        from sklearn.utils.validation import check_is_fitted
+        from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
         check_is_fitted(self)
-        if _is_dataframe(X):
-            self._check_feature_names(X._meta, reset=False)
+        if _is_dataframe(X):  # the names checked on the columns' metadata, as in memory
+            _check_feature_names(self, X._meta, reset=False)
             X = X.to_dask_array()
-        elif hasattr(self, "feature_names_in_"):
-            self._check_feature_names(X._meta, reset=False)  # warns as scikit-learn does
+        elif isinstance(X, da.Array):  # unnamed columns: scikit-learn's warning, once, here
+            _check_feature_names(self, X._meta, reset=False)
         if not isinstance(X, da.Array) or X.ndim != 2:
             raise ValueError(f"X must be a 2-D dask array or a dask DataFrame, got {X!r}")
         if X.shape[1] != self.n_features_in_:
@@ -326,6 +329,11 @@ class LogisticRegression(_estimator.LogisticRegression):
 
 
 def _predict_block(block, model, method):
+    """model.method on one chunk (an ndarray or CSR: its feature names were checked on the
+    driver, and the in-memory check's warning would repeat once per chunk on the workers)."""
+    if hasattr(model, "feature_names_in_"):
+        model = copy.copy(model)
+        del model.feature_names_in_
     return getattr(model, method)(block)
 
 

@@ -1,0 +1,235 @@
+"""fastlogreg.dask on a LocalCluster of two worker processes (one thread each), started here:
+every fit is compared with the in-memory fit of the same data (the same solver runs on the
+driver, so the objective agrees to rounding), and scikit-learn's optimum for one case."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from naive import multinomial_objective, objective
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+import fastlogreg
+from fastlogreg import _dask_data
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+dd = pytest.importorskip("dask.dataframe")
+from fastlogreg.dask import LogisticRegression as DaskLogisticRegression  # noqa: E402
+
+TOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def problem(n=3000, d=6, n_classes=2, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, d)) + rng.standard_normal(d)).astype(dtype)
+    W = rng.standard_normal((n_classes, d))
+    y = np.argmax(X @ W.T + rng.gumbel(size=(n, n_classes)), axis=1)
+    return X, y
+
+
+def both(X, y, chunk_rows=500, sample_weight=None, **params):
+    """(the Dask fit, the in-memory fit) of the same data and parameters."""
+    Xd = da.from_array(X, chunks=(chunk_rows, X.shape[1]))
+    yd = da.from_array(y, chunks=chunk_rows)
+    wd = None if sample_weight is None else da.from_array(sample_weight, chunks=chunk_rows)
+    remote = DaskLogisticRegression(**params).fit(Xd, yd, sample_weight=wd)
+    local = fastlogreg.LogisticRegression(**params).fit(X, y, sample_weight=sample_weight)
+    return remote, local
+
+
+def assert_same_fit(remote, local, rtol=1e-10):
+    assert remote.solver_ == local.solver_
+    np.testing.assert_array_equal(remote.classes_, local.classes_)
+    assert remote.coef_.dtype == local.coef_.dtype
+    np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=rtol)
+    # float32 X: its rounding makes the objective flat within ~1e-5 of the coefficients
+    digits = 1e-6 if local.coef_.dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(remote.coef_, local.coef_, atol=digits * np.abs(local.coef_).max())
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd"])
+def test_binary_fit_matches_in_memory_and_sklearn(client, solver):
+    X, y = problem()
+    max_iter = 5000 if solver == "gd" else 100
+    remote, local = both(X, y, solver=solver, tol=TOL, max_iter=max_iter)
+    assert_same_fit(remote, local)
+    sk = SkLogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    s = np.ones(len(y))
+    ours = objective(X, y, s, remote.coef_[0], remote.intercept_[0], 1.0)
+    theirs = objective(X, y, s, sk.coef_[0], sk.intercept_[0], 1.0)
+    assert ours <= theirs * (1 + 1e-9)
+    assert remote.n_passes_ > remote.n_iter_[0]  # every pass ran on the cluster
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_multinomial_fit_matches_in_memory(client, solver):
+    X, y = problem(n_classes=4, seed=1)
+    remote, local = both(X, y, solver=solver, tol=TOL, C=0.5)
+    assert_same_fit(remote, local)
+    W, b = remote.coef_, remote.intercept_
+    value = multinomial_objective(X, y.astype(float), np.ones(len(y)), W, b, 0.5)
+    np.testing.assert_allclose(value, remote.loss_history_[-1], rtol=1e-10)
+
+
+def test_float32_weights_class_weight_and_no_intercept(client):
+    X, y = problem(n_classes=3, dtype=np.float32, seed=2)
+    w = np.random.default_rng(3).uniform(0, 2, len(y))
+    w[:700] = 0.0  # whole chunks of weight 0
+    remote, local = both(
+        X, y, sample_weight=w, class_weight="balanced", fit_intercept=False, tol=TOL
+    )
+    assert remote.coef_.dtype == np.float32
+    assert_same_fit(remote, local, rtol=1e-7)
+    remote, local = both(X, y, class_weight={0: 3.0, 2: 0.5}, tol=TOL, solver="newton")
+    assert_same_fit(remote, local, rtol=1e-7)
+
+
+def test_sparse_chunks_text_labels_and_many_chunks(client, monkeypatch):
+    rng = np.random.default_rng(4)
+    X = sp.random(2000, 50, density=0.1, format="csr", random_state=5)
+    labels = np.array(["spam", "ham"])[(X @ rng.standard_normal(50) > 0).astype(int)]
+    Xd = da.from_array(X.toarray(), chunks=(100, 50)).map_blocks(sp.csr_matrix)
+    # 20 chunks, added on the workers in groups of 3, then on the driver
+    monkeypatch.setattr(_dask_data, "SPLIT_EVERY", 3)
+    remote = DaskLogisticRegression(tol=TOL).fit(Xd, da.from_array(labels, chunks=100))
+    local = fastlogreg.LogisticRegression(tol=TOL).fit(X, labels)
+    assert remote.solver_ == "lbfgs"  # 'auto' on sparse chunks
+    np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-10)
+    np.testing.assert_array_equal(remote.predict(Xd).compute(), local.predict(X))
+
+
+def test_dataframe_input_and_lazy_predictions(client):
+    pd = pytest.importorskip("pandas")
+    X, y = problem(n_classes=3, seed=6)
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    dX = dd.from_pandas(frame, npartitions=4)
+    dy = dd.from_pandas(pd.Series(y, name="label"), npartitions=4)
+    remote = DaskLogisticRegression(tol=TOL).fit(dX, dy)
+    local = fastlogreg.LogisticRegression(tol=TOL).fit(frame, y)
+    assert list(remote.feature_names_in_) == list(frame.columns)
+    assert_same_fit(remote, local)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        lazy = getattr(remote, method)(dX)
+        assert isinstance(lazy, da.Array), method
+        np.testing.assert_allclose(lazy.compute(), getattr(local, method)(frame), rtol=1e-6)
+    Xd = da.from_array(X, chunks=(700, 6))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        proba = remote.predict_proba(Xd)  # as scikit-learn warns on unnamed columns
+    assert proba.chunks == ((700, 700, 700, 700, 200), (3,))
+    # in-memory data gets the in-memory estimator's ndarrays
+    assert isinstance(remote.predict(frame), np.ndarray)
+    with pytest.raises(ValueError, match="feature names"):
+        remote.predict(dX.rename(columns={"f0": "other"}))
+
+
+def test_binary_lazy_predictions_match(client):
+    X, y = problem(seed=7)
+    remote, local = both(X, y)
+    Xd = da.from_array(X, chunks=(1000, 6))
+    z = remote.decision_function(Xd)
+    assert z.ndim == 1 and z.chunks == ((1000, 1000, 1000),)
+    np.testing.assert_allclose(z.compute(), local.decision_function(X), rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(remote.predict(Xd).compute(), local.predict(X))
+
+
+def test_errors_before_reading_data(client):
+    X, y = problem(n=200)
+    Xd, yd = da.from_array(X, chunks=(50, 6)), da.from_array(y, chunks=50)
+    with pytest.raises(ValueError, match=r"solver=.sgd.*does not run on Dask"):
+        DaskLogisticRegression(solver="sgd").fit(Xd, yd)
+    with pytest.raises(ValueError, match="L1 and elastic-net penalties are not offered"):
+        DaskLogisticRegression(l1_ratio=0.5).fit(Xd, yd)
+    Xs = Xd.map_blocks(sp.csr_matrix)
+    with pytest.raises(ValueError, match="solver='newton' on sparse chunks"):
+        DaskLogisticRegression(solver="newton").fit(Xs, yd)
+    with pytest.raises(ValueError, match="X has 200 rows but y has 150"):
+        DaskLogisticRegression().fit(Xd, yd[:150])
+    with pytest.raises(ValueError, match="fit requires y"):
+        DaskLogisticRegression().fit(Xd)
+    with pytest.raises(ValueError, match="C must be"):
+        DaskLogisticRegression(C=-1.0).fit(Xd, yd)
+
+
+def test_input_errors_name_the_global_row(client):
+    X, y = problem(n=200)
+    X[130, 2] = np.nan
+    Xd, yd = da.from_array(X, chunks=(50, 6)), da.from_array(y, chunks=50)
+    with pytest.raises(ValueError, match=r"rows 100 to 149.*NaN.*column 2 \(row 30\)"):
+        DaskLogisticRegression().fit(Xd, yd)
+    X[130, 2] = 0.0
+    w = np.ones(200)
+    w[170] = -1.0
+    with pytest.raises(ValueError, match=r"sample_weight contains -1\.0 at row 170"):
+        DaskLogisticRegression().fit(Xd, yd, sample_weight=da.from_array(w, chunks=50))
+    with pytest.raises(ValueError, match="only one class"):
+        DaskLogisticRegression().fit(Xd, da.zeros(200, chunks=50))
+    with pytest.raises(ValueError, match="zero for every row"):
+        DaskLogisticRegression().fit(Xd, yd, sample_weight=da.zeros(200, chunks=50))
+    with pytest.raises(ValueError, match="class 1 has only rows of weight 0"):
+        DaskLogisticRegression(class_weight={1: 0.0}).fit(Xd, yd)
+
+
+def test_no_client_is_an_error(monkeypatch):
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed, "default_client", no_client)
+    X, y = problem(n=100)
+    with pytest.raises(ValueError, match="no Client is running"):
+        DaskLogisticRegression().fit(da.from_array(X, chunks=(50, 6)), da.from_array(y, chunks=50))
+
+
+def test_warm_up_plugin_compiles_on_every_worker_and_threads_follow_the_worker(client):
+    def compiled():
+        from fastlogreg.kernels import sparse
+
+        return len(sparse.multinomial_loss_gradient.signatures)
+
+    before = client.run(compiled)
+    client.register_plugin(_dask_data.Warmup("float32", True, 3, False), name="test-warmup")
+    after = client.run(compiled)
+    assert len(after) == 2
+    for worker, count in after.items():
+        assert count == before[worker] + 1  # the float32 CSR multinomial pass, compiled there
+    # one Numba thread per task on a worker of one thread
+    threads = client.map(lambda _: _dask_data.worker_threads(), range(4), pure=False)
+    assert client.gather(threads) == [1] * 4
+
+
+def test_a_worker_killed_mid_fit_ends_at_the_same_objective(monkeypatch):
+    """Kill a worker process (SIGKILL) after the third pass: its chunks are lost, the nanny
+    starts a new worker, Dask recomputes the chunks from the graph, the fit goes on."""
+    X, y = problem(n=6000, d=8, seed=8)
+    local = fastlogreg.LogisticRegression(solver="lbfgs", tol=TOL).fit(X, y)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        pids = list(client.run(os.getpid).values())
+        summed = _dask_data.DaskData._summed
+        killed = []
+
+        def kill_after_third(self, name, *args):
+            if self.n_passes == 3 and not killed:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            return summed(self, name, *args)
+
+        monkeypatch.setattr(_dask_data.DaskData, "_summed", kill_after_third)
+        Xd, yd = da.from_array(X, chunks=(750, 8)), da.from_array(y, chunks=750)
+        remote = DaskLogisticRegression(solver="lbfgs", tol=TOL).fit(Xd, yd)
+        assert killed
+        assert pids[0] not in client.run(os.getpid).values()
+    np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-10)
