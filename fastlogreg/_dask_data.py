@@ -128,6 +128,7 @@ class Chunk:
             s *= class_weight[codes]
         self.s = s
         self.n_classes = classes.shape[0]
+        self.kept = {}  # per-row results one row pass leaves for the next (objective.row_sums)
 
     def weight_summary(self):
         """(sum of s, rows with s > 0, s summed per class): the objective's weight sum, the
@@ -175,19 +176,26 @@ class Chunk:
     def values(self, name, local):
         return getattr(self, name)[local]
 
-    def positive_rows(self, ranks):
-        """The rows (indices within this chunk) of the ranks-th rows with s > 0."""
-        return np.flatnonzero(self.s > 0)[ranks]
+    def positive_sample(self, ranks):
+        """(rows, s) of this chunk's ranks-th rows with s > 0 (rows as `rows` gives them)."""
+        local = np.flatnonzero(self.s > 0)[ranks]
+        return self.rows(local), self.s[local]
 
 
 def prepare_chunk(raw, classes, class_weight):
     return Chunk(raw, classes, class_weight)
 
 
-def run_pass(chunk, name, args=()):
-    """chunk.name(n_blocks, *args) on the worker's threads: (number, array or None)."""
+def run_pass(chunk, what, args=()):
+    """chunk.what(n_blocks, *args) on the worker's threads: (number, array or None)."""
     with _numba_threads() as n_blocks:
-        return getattr(chunk, name)(n_blocks, *args)
+        return getattr(chunk, what)(n_blocks, *args)
+
+
+def run_row_pass(chunk, what, args=()):
+    """what(chunk, n_blocks, *args) on the worker's threads (objective.row_sums)."""
+    with _numba_threads() as n_blocks:
+        return what(chunk, n_blocks, *args)
 
 
 def add_parts(*parts):
@@ -233,9 +241,10 @@ class DaskData:
     columns `n_features`, dtype and sparsity. `prepare(classes, class_weight)` turns them into
     Chunks (y codes and weights s on the workers) and returns WorkerRows handles for y and s.
     Only the passes the Dask estimator's solvers use are offered: loss_gradient and
-    multinomial_loss_gradient, weighted_sq_norm_sum, check_finite, max_abs and the row
-    samples; the Hessian-vector products over every row (truncated Newton) and the L1 duality
-    gap are not (the estimator says so before a fit starts)."""
+    multinomial_loss_gradient, weighted_sq_norm_sum, check_finite, max_abs, the row samples
+    and row_sums (the L1 duality gap's per-row work); not the Hessian-vector products over
+    every row (truncated Newton) nor the working set's columns of every row (proximal Newton
+    on sparse data): the estimator says so before a fit starts."""
 
     is_chunked = True
     stores_curvature = False
@@ -284,8 +293,16 @@ class DaskData:
 
     def _summed(self, name, *args):
         """sum over chunks of run_pass(chunk, name, *args): (number, array or None)."""
+        return self._tree_sum(run_pass, name, args)
+
+    def row_sums(self, row_pass, *args):
+        """objective.row_sums on the chunks: row_pass(chunk, n_blocks, *args) on each chunk's
+        worker (a Chunk has the data, y, s and kept of a RowGroup), the results added."""
+        return self._tree_sum(run_row_pass, row_pass, args)
+
+    def _tree_sum(self, task, what, args):
         client = self.client
-        parts = client.map(run_pass, self.chunks, name=name, args=args, pure=False)
+        parts = client.map(task, self.chunks, what=what, args=args, pure=False)
         while len(parts) > SPLIT_EVERY:
             parts = [
                 client.submit(add_parts, *parts[i : i + SPLIT_EVERY], pure=False)
@@ -322,7 +339,7 @@ class DaskData:
 
     def max_abs(self):
         parts = self.client.gather(
-            self.client.map(run_pass, self.chunks, name="max_abs", args=(), pure=False)
+            self.client.map(run_pass, self.chunks, what="max_abs", pure=False)
         )
         return max(p[0] for p in parts)
 
@@ -343,14 +360,11 @@ class DaskData:
                 futures.append(
                     self.client.submit(call_chunk, chunk, method, *args, local, pure=False)
                 )
-        parts = self.client.gather(futures)
-        if parts and sp.issparse(parts[0]):
-            return sp.csr_matrix(sp.vstack(parts, format="csr"))
-        return np.concatenate(parts)
+        return _stacked(self.client.gather(futures))
 
     def sample(self, rows):
         """The rows (a slice or sorted index array) as float64: an ndarray, or a SampleCSR."""
-        gathered = self.gather_rows(rows, "rows")
+        gathered = self.gather_rows(rows, "rows")  # float64 ndarray or CSR
         if self.is_sparse:
             gathered.sum_duplicates()
             return SampleCSR(gathered)
@@ -366,20 +380,24 @@ class DaskData:
             ranks = np.arange(n_positive)
         else:
             ranks = np.sort(rng.choice(n_positive, size=max_rows, replace=False))
-        # the ranks among the positive rows -> each chunk's local rows -> rows of the data
+        # the ranks among the positive rows -> each chunk's ranks -> its rows and weights
         bounds = np.concatenate([[0], np.cumsum(self.positive)])
-        futures, firsts = [], []
+        futures = []
         for k, chunk in enumerate(self.chunks):
             lo, hi = np.searchsorted(ranks, bounds[k : k + 2])
             if lo < hi:
                 local_ranks = ranks[lo:hi] - bounds[k]
                 futures.append(
-                    self.client.submit(call_chunk, chunk, "positive_rows", local_ranks, pure=False)
+                    self.client.submit(
+                        call_chunk, chunk, "positive_sample", local_ranks, pure=False
+                    )
                 )
-                firsts.append(self.offsets[k])
         parts = self.client.gather(futures)
-        rows = np.concatenate([p + f for p, f in zip(parts, firsts, strict=True)])
-        return self.sample(rows), s[rows]
+        rows = _stacked([r for r, _ in parts])
+        if self.is_sparse:
+            rows.sum_duplicates()
+            rows = SampleCSR(rows)
+        return rows, np.concatenate([w for _, w in parts])
 
     def not_offered(self, *args, **kwargs):
         raise NotImplementedError(
@@ -414,3 +432,10 @@ class Warmup(WorkerPlugin):
 
     def setup(self, worker):
         warm_up(*self.args)
+
+
+def _stacked(parts):
+    """Row blocks (float64 ndarrays, or CSR matrices) one under the other."""
+    if sp.issparse(parts[0]):
+        return sp.csr_matrix(sp.vstack(parts, format="csr"))
+    return np.concatenate(parts)

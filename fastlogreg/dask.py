@@ -166,8 +166,9 @@ class LogisticRegression(_estimator.LogisticRegression):
     feature_names_in_), y a dask array or Series of labels (or an ndarray), sample_weight
     likewise or None: the fit runs on the current dask.distributed Client. Solvers: 'auto'
     (newton on dense data up to 200 features, lbfgs above and on sparse chunks), 'newton'
-    (dense chunks, up to 500 features with two classes), 'lbfgs', 'gd'; with an L2 penalty
-    (l1_ratio = 0). n_jobs sets the driver's threads; each worker's kernels use the worker's.
+    (dense chunks, up to 500 features with two classes; proximal Newton with l1_ratio > 0),
+    'lbfgs', 'gd'. L1 and elastic net on dense chunks. n_jobs sets the driver's threads;
+    each worker's kernels use the worker's.
 
     decision_function, predict_proba, predict_log_proba and predict on a dask array or
     DataFrame return dask arrays (rows chunked as X), computed when asked; on in-memory data
@@ -220,11 +221,11 @@ class LogisticRegression(_estimator.LogisticRegression):
                 "solver='sgd' updates the model row by row and does not run on Dask; use "
                 "'auto', 'newton', 'lbfgs' or 'gd'"
             )
-        if self.l1_ratio > 0:
+        if self.l1_ratio > 0 and is_sparse:
             raise ValueError(
-                f"l1_ratio={self.l1_ratio}: L1 and elastic-net penalties are not offered on Dask "
-                "yet (their stopping test, the duality gap, runs over every row on the driver); "
-                "use l1_ratio=0, or fit in memory"
+                f"l1_ratio={self.l1_ratio} on sparse chunks: proximal Newton there gathers its "
+                "working set's columns of every row, which a fit on Dask does not do; use "
+                "dense chunks, l1_ratio=0, or fit in memory"
             )
         wide = n_classes == 2 and n_features > TRUNCATED_MIN_FEATURES
         if solver == "newton" and (is_sparse or wide):
@@ -344,5 +345,11 @@ def _warm_up(client, data, n_classes):
     machine share its disk cache, and filling it from several processes at once can race
     (numba issue 4807)."""
     args = (data.dtype.name, data.is_sparse, n_classes, data.n_stored < SERIAL_BELOW)
+    if (client.id, args) in _REGISTERED:  # the scheduler runs it on workers that join later
+        return
     _dask_data.warm_up(*args)
     client.register_plugin(_dask_data.Warmup(*args), name="fastlogreg-warmup-" + repr(args))
+    _REGISTERED.add((client.id, args))
+
+
+_REGISTERED = set()  # (client id, warm_up arguments) whose plugin is registered

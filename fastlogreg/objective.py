@@ -36,6 +36,15 @@ def to_sum_form(mean_values, weight_sum):
     return np.asarray(mean_values, dtype=np.float64) * weight_sum
 
 
+class RowGroup:
+    """Rows of the data for LogisticObjective.row_sums: the data kind, their labels y and
+    weights s, and `kept`, per-row results that one pass leaves for the next."""
+
+    def __init__(self, data, y, s):
+        self.data, self.y, self.s = data, y, s
+        self.kept = {}
+
+
 class LogisticObjective:
     """Data (already validated: X C-contiguous float32/float64, or CSR from
     _validation.as_csr; y float64 class codes 0..K-1, s float64), the datafit for n_classes
@@ -80,6 +89,7 @@ class LogisticObjective:
         self._keeps_curvature = self.data.stores_curvature and self.n_outputs == 1
         self._curvature = np.empty(self.n_samples if self._keeps_curvature else 0)
         self._curvature_at = None
+        self._rows = None  # row_sums' RowGroup
 
     def _check_x_once(self, *results):
         """After the first pass over X: if its results are not finite, look for NaN or inf in X
@@ -112,6 +122,20 @@ class LogisticObjective:
         if self._centred_sample is None:
             self._centred_sample = centred_columns(*self.row_sample())
         return self._centred_sample
+
+    def row_sums(self, row_pass, *args):
+        """The sum over the data's row groups of row_pass(rows, n_blocks, *args), each a
+        (number, float64 array or None) pair: rows is a RowGroup of the data kind (data, y,
+        s and `kept`, a dict in which a pass leaves per-row results for the next). In memory
+        the whole data is one group; a data kind with row groups of its own (Dask: the
+        chunks, each on its worker) runs row_pass on each and adds the results. For the
+        per-row work outside the kernels' passes (the L1 duality gap)."""
+        own = getattr(self.data, "row_sums", None)
+        if own is not None:
+            return own(row_pass, *args)
+        if self._rows is None:
+            self._rows = RowGroup(self.data, self.y, self.s)
+        return row_pass(self._rows, self.n_blocks, *args)
 
     def as_matrix(self, theta):
         """theta as its (n_outputs, d + 1) view: coefficients [:, :-1], intercepts [:, -1]."""

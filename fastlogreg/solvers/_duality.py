@@ -24,10 +24,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import xlogy
 
+from ..datafits import Binomial, Multinomial
+
 
 def duality_gap(objective, theta, value):
     """F(theta) - D(dual point from theta) >= F(theta) - F*, mean form (value = F(theta)).
-    np.inf when no feasible dual point could be built this way."""
+    np.inf when no feasible dual point could be built this way.
+
+    The per-row work runs as passes over the objective's row groups (objective.row_sums: the
+    whole data in memory, each chunk on its worker on Dask), each returning sums that the
+    driver adds; a pass leaves its residuals in the group for the next (rows.kept)."""
     Theta = objective.as_matrix(theta)
     l1 = objective.l1 * objective.scale
     l2 = objective.l2 * objective.scale
@@ -40,11 +46,8 @@ def _binomial_dual(objective, Theta, l1, l2):
     """One pass (Binomial.label_split_gradient): the residuals and X^T (q residual) summed per
     label, so the per-label scaling needs no second pass; the entropy from the residuals,
     with the smaller of p and 1 - p computed without cancellation."""
-    total = float(objective.s.sum())
-    residual, grads = objective.datafit.label_split_gradient(
-        objective.data, objective.y, objective.s, Theta, objective.n_blocks
-    )
-    grads /= total
+    total = objective.weight_sum
+    grads = objective.row_sums(_label_split_pass, Theta)[1].reshape(2, -1) / total
     factors = np.ones(2)
     if objective.fit_intercept:
         # label 0: q a >= 0, label 1: q (a - 1) <= 0; scale them so that they cancel
@@ -55,11 +58,27 @@ def _binomial_dual(objective, Theta, l1, l2):
             factors[1] = min(1.0, positive / negative)
     V = -(factors[0] * grads[0, :-1] + factors[1] * grads[1, :-1])
     conjugate, shrink = _conjugate(V, l1, l2)
-    label_1 = objective.y > 0.5
+    entropy = objective.row_sums(_binomial_entropy_pass, Theta, factors, shrink)[0]
+    return -entropy / total - conjugate
+
+
+def _label_split_pass(rows, n_blocks, Theta):
+    """(0, the label-split data gradient (2 (d + 1),), sum form); keeps the residuals."""
+    residual, grads = Binomial().label_split_gradient(rows.data, rows.y, rows.s, Theta, n_blocks)
+    rows.kept["residual"] = residual
+    return 0.0, grads.ravel()
+
+
+def _binomial_entropy_pass(rows, n_blocks, Theta, factors, shrink):
+    """(sum_i s_i (p log p + (1 - p) log(1 - p)) at the scaled dual point, None)."""
+    if "residual" not in rows.kept:  # (a Dask chunk recomputed after its worker died)
+        _label_split_pass(rows, n_blocks, Theta)
+    residual = rows.kept.pop("residual")
+    label_1 = rows.y > 0.5
     scaled = residual * shrink * np.where(label_1, factors[1], factors[0])
     small = np.where(label_1, -scaled, scaled)  # label 0: p = scaled; label 1: 1 - p = -scaled
     entropy = xlogy(small, small) + xlogy(1.0 - small, 1.0 - small)
-    return -float(objective.s @ entropy) / total - conjugate
+    return float(rows.s @ entropy), None
 
 
 def _conjugate(V, l1, l2):
@@ -74,39 +93,71 @@ def _conjugate(V, l1, l2):
 
 
 def _multinomial_dual(objective, Theta, l1, l2):
-    """Two passes: the probabilities, then X^T (q Theta) for the scaled dual point."""
-    data, s = objective.data, objective.s
-    n = data.shape[0]
-    q = s / s.sum()
+    """Two passes over X: the probabilities (their residuals summed per label and class),
+    then X^T (q Theta) for the scaled dual point; the entropy from the kept residuals."""
     K = objective.n_outputs
-    labels = objective.y.astype(np.intp)
-    rows = np.arange(n)
-    residual = np.empty((n, K))
-    objective.datafit.scores(data, Theta, True, residual, objective.n_blocks)
-    residual[rows, labels] -= 1.0
+    total = objective.weight_sum
+    factor = np.ones(K)  # per label: the scale of its rows' residuals
     if objective.fit_intercept:
-        scale = _intercept_scales(q, residual, labels, K)
-        if scale is None:
+        sums = objective.row_sums(_class_residual_pass, Theta)[1].reshape(K, K) / total
+        factor = _intercept_scales(sums)
+        if factor is None:
             return -np.inf
-        residual *= scale[:, None]
-    V = -data.transpose_product(q[:, None] * residual).T  # (K, d)
+    V = -objective.row_sums(_dual_direction_pass, Theta, factor)[1].reshape(-1, K).T / total
     conjugate, shrink = _conjugate(V, l1, l2)
-    P = residual * shrink
-    P[rows, labels] += 1.0
-    return -float(q @ np.sum(xlogy(P, P), axis=1)) - conjugate
+    entropy = objective.row_sums(_multinomial_entropy_pass, Theta, factor, shrink)[0]
+    return -entropy / total - conjugate
 
 
-def _intercept_scales(q, residual, labels, K):
-    """Per-row factors in [0, 1], one per label, with sum_i q_i c_i residual_i = 0 exactly
-    (scaling a row's residual towards 0 keeps its p in the simplex); None when the only
-    solution has a negative factor."""
-    sums = np.stack(
-        [np.bincount(labels, weights=q * residual[:, k], minlength=K) for k in range(K)], axis=1
-    )  # M[y, k]
+def _class_residuals(rows, n_blocks, Theta):
+    """The rows' residuals p_i - e_{y_i} at Theta, (m, K) (kept, or one pass for p)."""
+    residual = rows.kept.get("class_residual")
+    if residual is None:
+        K = Theta.shape[0]
+        residual = np.empty((rows.y.shape[0], K))
+        Multinomial(K).scores(rows.data, Theta, True, residual, n_blocks)
+        residual[np.arange(residual.shape[0]), rows.y.astype(np.intp)] -= 1.0
+        rows.kept["class_residual"] = residual
+    return residual
+
+
+def _class_residual_pass(rows, n_blocks, Theta):
+    """(0, M (K x K, flat): M[y, k] = sum over the rows of label y of s_i residual_ik)."""
+    residual = _class_residuals(rows, n_blocks, Theta)
+    labels = rows.y.astype(np.intp)
+    K = Theta.shape[0]
+    M = np.stack(
+        [np.bincount(labels, weights=rows.s * residual[:, k], minlength=K) for k in range(K)],
+        axis=1,
+    )
+    return 0.0, M.ravel()
+
+
+def _dual_direction_pass(rows, n_blocks, Theta, factor):
+    """(0, X^T (s c[y] residual), (d, K) flat, sum form)."""
+    residual = _class_residuals(rows, n_blocks, Theta)
+    weights = rows.s * factor[rows.y.astype(np.intp)]
+    return 0.0, rows.data.transpose_product(weights[:, None] * residual).ravel()
+
+
+def _multinomial_entropy_pass(rows, n_blocks, Theta, factor, shrink):
+    """(sum_i s_i sum_k p_ik log p_ik at the scaled dual point, None); drops the residuals."""
+    residual = _class_residuals(rows, n_blocks, Theta)
+    rows.kept.pop("class_residual", None)
+    labels = rows.y.astype(np.intp)
+    P = residual * (shrink * factor[labels])[:, None]
+    P[np.arange(P.shape[0]), labels] += 1.0
+    return float(rows.s @ np.sum(xlogy(P, P), axis=1)), None
+
+
+def _intercept_scales(sums):
+    """Per label a factor in [0, 1] with sum_i q_i c_{y_i} residual_i = 0 exactly (scaling a
+    row's residual towards 0 keeps its p in the simplex), from M[y, k] = sum over the rows
+    of label y of q_i residual_ik; None when the only solution has a negative factor."""
     # c with M^T c = 0: the null vector of M^T (its rows sum to 0 over k, so M^T 1 = grad_b)
     _, _, vt = np.linalg.svd(sums.T)
     c = vt[-1]
     c = c if c.sum() >= 0 else -c
     if not np.all(c >= 0) or c.max() <= 0:
         return None
-    return (c / c.max())[labels]
+    return c / c.max()
