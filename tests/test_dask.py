@@ -166,7 +166,7 @@ def test_errors_before_reading_data(client):
     with pytest.raises(ValueError, match=r"solver=.sgd.*does not run on Dask"):
         DaskLogisticRegression(solver="sgd").fit(Xd, yd)
     Xs = Xd.map_blocks(sp.csr_matrix)
-    with pytest.raises(ValueError, match="l1_ratio=0.5 on sparse chunks"):
+    with pytest.raises(ValueError, match=r"l1_ratio=0\.5 on sparse chunks"):
         DaskLogisticRegression(l1_ratio=0.5).fit(Xs, yd)
     with pytest.raises(ValueError, match="solver='newton' on sparse chunks"):
         DaskLogisticRegression(solver="newton").fit(Xs, yd)
