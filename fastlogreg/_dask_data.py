@@ -28,8 +28,10 @@ import scipy.sparse as sp
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from . import _validation as V
+from ._config import _blas_controller
 from .chunked import _local_rows
 from .data import CSRData, DenseData, SampleCSR
+from .kernels.hessian import hessian_sum
 
 # chunk results are added on the workers in groups of this many, then on the driver: the
 # driver receives at most this many d-sized vectors per pass (dask's own tree reductions
@@ -52,12 +54,14 @@ def worker_threads():
 @contextmanager
 def _numba_threads():
     """numba.set_num_threads for this task (the setting is per thread, and worker threads run
-    many tasks), restored afterwards. Yields the count."""
+    many tasks), restored afterwards, and BLAS (newton's sampled Hessian) on as many threads
+    (OpenBLAS would start one per core in every worker process). Yields the count."""
     n = worker_threads()
     previous = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        yield n
+        with _blas_controller().limit(limits=n):
+            yield n
     finally:
         numba.set_num_threads(previous)
 
@@ -175,6 +179,18 @@ class Chunk:
 
     def values(self, name, local):
         return getattr(self, name)[local]
+
+    def hessian_part(self, n_blocks, ranks, w, b, fit_intercept):
+        """(the weight sum, the sum-form Hessian (flat) of kernels/hessian.py) on this chunk's
+        ranks-th rows with s > 0 at (w, b): newton's sampled Hessian, its share. The sample's
+        rows are gathered once and kept for the fit's later iterations."""
+        kept = self.kept.get("hessian_sample")
+        if kept is None or not np.array_equal(kept[0], ranks):
+            X, s = self.positive_sample(ranks)
+            kept = ranks, X, s, np.empty_like(X)
+            self.kept["hessian_sample"] = kept
+        _, X, s, work = kept
+        return float(s.sum()), hessian_sum(X, s, w, b, fit_intercept, work).ravel()
 
     def positive_sample(self, ranks):
         """(rows, s) of this chunk's ranks-th rows with s > 0 (rows as `rows` gives them)."""
@@ -301,14 +317,19 @@ class DaskData:
         return self._tree_sum(run_row_pass, row_pass, args)
 
     def _tree_sum(self, task, what, args):
+        parts = self.client.map(task, self.chunks, what=what, args=args, pure=False)
+        self.n_passes += 1
+        return self._reduced(parts)
+
+    def _reduced(self, parts):
+        """add_parts of the futures' results: on the workers in groups of SPLIT_EVERY, then
+        on the driver."""
         client = self.client
-        parts = client.map(task, self.chunks, what=what, args=args, pure=False)
         while len(parts) > SPLIT_EVERY:
             parts = [
                 client.submit(add_parts, *parts[i : i + SPLIT_EVERY], pure=False)
                 for i in range(0, len(parts), SPLIT_EVERY)
             ]
-        self.n_passes += 1
         return add_parts(*client.gather(parts))
 
     def _check_rows(self, y, s):
@@ -370,34 +391,59 @@ class DaskData:
             return SampleCSR(gathered)
         return gathered
 
-    def hessian_sample(self, s, max_rows, rng):
-        """newton.hessian_sample on the workers' weights: at most max_rows of the rows with
-        s > 0, drawn as in memory (rng.choice over their ranks), as (rows, their s)."""
+    def _sample_ranks(self, max_rows, rng):
+        """newton.hessian_sample's draw on the workers' weights: at most max_rows of the rows
+        with s > 0, as in memory (rng.choice over their ranks, so the same rows), per chunk:
+        [(chunk index, the ranks among that chunk's rows with s > 0)]."""
         n_positive = int(self.positive.sum())
-        if n_positive == self.shape[0] and n_positive <= max_rows:
-            return self.sample(slice(None)), s[slice(None)]
         if n_positive <= max_rows:
             ranks = np.arange(n_positive)
         else:
             ranks = np.sort(rng.choice(n_positive, size=max_rows, replace=False))
-        # the ranks among the positive rows -> each chunk's ranks -> its rows and weights
         bounds = np.concatenate([[0], np.cumsum(self.positive)])
-        futures = []
-        for k, chunk in enumerate(self.chunks):
+        per_chunk = []
+        for k in range(len(self.chunks)):
             lo, hi = np.searchsorted(ranks, bounds[k : k + 2])
             if lo < hi:
-                local_ranks = ranks[lo:hi] - bounds[k]
-                futures.append(
-                    self.client.submit(
-                        call_chunk, chunk, "positive_sample", local_ranks, pure=False
-                    )
-                )
+                per_chunk.append((k, ranks[lo:hi] - bounds[k]))
+        return per_chunk
+
+    def hessian_sample(self, s, max_rows, rng):
+        """newton.hessian_sample: (the sampled rows, their s), gathered to the driver (the
+        multinomial newton's and proximal Newton's quadratic models run there)."""
+        futures = [
+            self.client.submit(call_chunk, self.chunks[k], "positive_sample", local, pure=False)
+            for k, local in self._sample_ranks(max_rows, rng)
+        ]
         parts = self.client.gather(futures)
         rows = _stacked([r for r, _ in parts])
         if self.is_sparse:
             rows.sum_duplicates()
             rows = SampleCSR(rows)
         return rows, np.concatenate([w for _, w in parts])
+
+    def hessian_sums(self, s, max_rows, rng, fit_intercept):
+        """For newton's SampledHessian: a function theta -> (the sample's weight sum, its
+        sum-form Hessian), the sample drawn as hessian_sample draws it but kept on the
+        workers, each chunk adding its rows' terms (kernels/hessian.py) there."""
+        self._check_rows(self.y_rows, s)
+        sample = self._sample_ranks(max_rows, rng)
+        chunks = [self.chunks[k] for k, _ in sample]
+        ranks = [local.astype(np.int32) for _, local in sample]
+        size = self.shape[1] + 1 if fit_intercept else self.shape[1]
+
+        def sums(theta):
+            args = (np.ascontiguousarray(theta[:-1]), float(theta[-1]), fit_intercept)
+            parts = [
+                self.client.submit(
+                    run_pass, chunk, what="hessian_part", args=(local, *args), pure=False
+                )
+                for chunk, local in zip(chunks, ranks, strict=True)
+            ]
+            weight, H = self._reduced(parts)
+            return weight, H.reshape(size, size)
+
+        return sums
 
     def not_offered(self, *args, **kwargs):
         raise NotImplementedError(

@@ -87,23 +87,36 @@ def hessian_sample(objective, max_rows, rng):
 
 class SampledHessian:
     """The mean-form Hessian of the binomial objective, estimated from a fixed sample of its
-    rows (hessian_sample), as a (d + 1) x (d + 1) matrix."""
+    rows (hessian_sample), as a (d + 1) x (d + 1) matrix. A data kind that offers
+    hessian_sums (Dask) keeps the sample where its rows are and adds up each chunk's
+    (weight, Hessian) there: only the (d + 1)^2 sums travel, never the rows."""
 
     def __init__(self, objective, max_rows, rng):
-        self.X, self.s = hessian_sample(objective, max_rows, rng)
-        # mean form over the sample: it estimates the mean form over all rows
-        self.scale = 1.0 / float(self.s.sum())
-        self.l2 = objective.l2 * objective.scale
         self.fit_intercept = objective.fit_intercept
-        self.work = np.empty_like(self.X)
+        remote = getattr(objective.data, "hessian_sums", None)
+        if remote is not None:
+            self.sums = remote(objective.s, max_rows, rng, self.fit_intercept)
+        else:
+            self.X, self.s = hessian_sample(objective, max_rows, rng)
+            self.work = np.empty_like(self.X)
+            self.weight = float(self.s.sum())
+            self.sums = self._sample_sums
+        self.d = objective.n_features
+        self.l2 = objective.l2 * objective.scale
         self.overflow_error = objective.overflow_error
 
-    def __call__(self, theta):
+    def _sample_sums(self, theta):
+        """(the sample's weight sum, its sum-form Hessian at theta)."""
         H = hessian_sum(self.X, self.s, theta[:-1], theta[-1], self.fit_intercept, self.work)
+        return self.weight, H
+
+    def __call__(self, theta):
+        weight, H = self.sums(theta)
         if not np.isfinite(H).all():
             raise self.overflow_error()
-        H *= self.scale
-        d = self.X.shape[1]
+        # mean form over the sample: it estimates the mean form over all rows
+        H *= 1.0 / weight
+        d = self.d
         H[np.arange(d), np.arange(d)] += self.l2  # the intercept is not penalised
         return H
 
