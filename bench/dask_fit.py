@@ -1,7 +1,8 @@
 """Fits on a Dask cluster: fastlogreg.dask against dask-ml's LogisticRegression (dask-glm's
 newton, lbfgs and admm) and against fastlogreg's own in-memory fit, in one run.
 
-    python -m bench.dask_fit [--rows 1000000] [--cols 100] [--chunks 8] [--skip-admm]
+    python -m bench.dask_fit [--rows 1000000] [--cols 100] [--chunks 8]
+                             [--peers newton,lbfgs,admm] [--out bench/dask_fit.json]
 
 The problem is the dense benchmark problem (data/synthetic.py make_problem, float64), cut into
 --chunks row chunks and persisted on a LocalCluster of worker processes with one thread each
@@ -59,26 +60,26 @@ def outgoing_bytes(client):
 
 
 def measured_bytes(client, fit):
-    """(bytes the workers sent during fit(), per pass of the fit: the bytes each pass's
-    results took), the workers' counters read around each pass (untimed)."""
+    """(bytes the workers sent during fit(), per loss-and-gradient pass of the fit: the bytes
+    its results took), the workers' counters read around each pass (untimed)."""
     from fastlogreg import _dask_data
 
-    summed = _dask_data.DaskData._summed
+    loss_gradient = _dask_data.DaskData.loss_gradient
     per_pass = []
 
-    def counted(self, name, *args):
+    def counted(self, *args):
         before = outgoing_bytes(client)
-        result = summed(self, name, *args)
+        result = loss_gradient(self, *args)
         per_pass.append(outgoing_bytes(client) - before)
         return result
 
-    _dask_data.DaskData._summed = counted
+    _dask_data.DaskData.loss_gradient = counted
     try:
         before = outgoing_bytes(client)
         fit()
         return outgoing_bytes(client) - before, per_pass
     finally:
-        _dask_data.DaskData._summed = summed
+        _dask_data.DaskData.loss_gradient = loss_gradient
 
 
 def main(argv=None):
@@ -86,11 +87,14 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cols", type=int, default=100)
     parser.add_argument("--chunks", type=int, default=8)
-    parser.add_argument("--skip-admm", action="store_true")
+    parser.add_argument(
+        "--peers", default="newton,lbfgs,admm", help="dask-ml's solvers to run ('' for none)"
+    )
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
+    peers = [p for p in args.peers.split(",") if p]
 
     import dask.array as da
-    from dask_ml.linear_model import LogisticRegression as DaskMLLogisticRegression
     from distributed import Client, LocalCluster, wait
 
     import fastlogreg
@@ -147,8 +151,10 @@ def main(argv=None):
             )  # fmt: skip
 
     def dask_ml_fits(Xd, yd):
+        from dask_ml.linear_model import LogisticRegression as DaskMLLogisticRegression
+
         for solver, C in (("newton", np.inf), ("lbfgs", 1.0), ("admm", 1.0)):
-            if solver == "admm" and args.skip_admm:
+            if solver not in peers:
                 continue
             peer = DaskMLLogisticRegression(
                 solver=solver, C=C if np.isfinite(C) else 1.0, fit_intercept=False,
@@ -172,7 +178,7 @@ def main(argv=None):
             yd = da.from_array(y, chunks=chunk_rows).persist()
             wait([Xd, yd])
             fastlogreg_fits(client, Xd, yd, workers)
-            if workers == 2:
+            if workers == 2 and peers:
                 dask_ml_fits(Xd, yd)
 
     # the target: fastlogreg on 2 workers against dask-ml's fastest at a gap <= 1e-6
@@ -193,8 +199,9 @@ def main(argv=None):
     for r in ours:
         r["speedup_1_to_2_workers"] = one[r["C"]] / r["seconds"]
     results["fits"] = [{**r, "C": str(r["C"])} for r in rows]
-    OUT.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {OUT}")
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return results
 
 
 if __name__ == "__main__":

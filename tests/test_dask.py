@@ -233,16 +233,16 @@ def test_a_worker_killed_mid_fit_ends_at_the_same_objective(monkeypatch):
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
         pids = list(client.run(os.getpid).values())
-        summed = _dask_data.DaskData._summed
+        submitted = _dask_data.DaskData._submitted
         killed = []
 
-        def kill_after_third(self, name, *args):
+        def kill_after_third(self, task, what, args):
             if self.n_passes == 3 and not killed:
                 os.kill(pids[0], signal.SIGKILL)
                 killed.append(pids[0])
-            return summed(self, name, *args)
+            return submitted(self, task, what, args)
 
-        monkeypatch.setattr(_dask_data.DaskData, "_summed", kill_after_third)
+        monkeypatch.setattr(_dask_data.DaskData, "_submitted", kill_after_third)
         Xd, yd = da.from_array(X, chunks=(750, 8)), da.from_array(y, chunks=750)
         remote = DaskLogisticRegression(solver="lbfgs", tol=TOL).fit(Xd, yd)
         assert killed
