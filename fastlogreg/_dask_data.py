@@ -135,10 +135,12 @@ class Chunk:
         self.kept = {}  # per-row results one row pass leaves for the next (objective.row_sums)
 
     def weight_summary(self):
-        """(sum of s, rows with s > 0, s summed per class): the objective's weight sum, the
-        Hessian sample's population and the check that every class has weight."""
+        """(sum of s, rows with s > 0, s summed per class, values stored): the objective's
+        weight sum, the Hessian sample's population, the check that every class has weight,
+        and the entries a pass reads (the serial-kernel rule and the row samples' size)."""
         per_class = np.bincount(self.y.astype(np.intp), weights=self.s, minlength=self.n_classes)
-        return float(self.s.sum()), int(np.count_nonzero(self.s > 0)), per_class
+        positive = int(np.count_nonzero(self.s > 0))
+        return float(self.s.sum()), positive, per_class, self.data.n_stored
 
     # --- the passes (data.py's, with this chunk's own y and s) ---
 
@@ -274,7 +276,7 @@ class DaskData:
         self.shape = (int(self.offsets[-1]), int(n_features))
         self.dtype = np.dtype(dtype)
         self.is_sparse = bool(is_sparse)
-        self.n_stored = self.shape[0] * self.shape[1]  # the serial-kernel rule, as in memory
+        self.n_stored = self.shape[0] * self.shape[1]  # until prepare() counts the stored values
         self.raw = raw
         self.chunks = None
         self.n_passes = 0
@@ -297,9 +299,10 @@ class DaskData:
         summaries = self.client.gather(
             self.client.map(call_chunk, self.chunks, name="weight_summary", pure=False)
         )
-        self.positive = np.array([p for _, p, _ in summaries], dtype=np.int64)
-        per_class = np.sum([c for _, _, c in summaries], axis=0)
-        total = sum(t for t, _, _ in summaries)
+        self.positive = np.array([p for _, p, _, _ in summaries], dtype=np.int64)
+        per_class = np.sum([c for _, _, c, _ in summaries], axis=0)
+        total = sum(t for t, _, _, _ in summaries)
+        self.n_stored = sum(n for _, _, _, n in summaries)
         self.y_rows, self.s_rows = WorkerRows(self, "y", np.nan), WorkerRows(self, "s", total)
         return self.y_rows, self.s_rows, per_class
 

@@ -224,6 +224,25 @@ def test_warm_up_plugin_compiles_on_every_worker_and_threads_follow_the_worker(c
     assert client.gather(threads) == [1] * 4
 
 
+def test_numba_threads_follow_a_worker_of_two_threads():
+    """An in-process worker of two threads: each task's kernels run on two Numba threads
+    (capped at Numba's pool), and a fit there matches the in-memory one."""
+    X, y = problem(n=1000, seed=10)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        threads = client.submit(_dask_data.worker_threads, pure=False).result()
+        assert threads == min(2, numba_threads())
+        remote, local = both(X, y, chunk_rows=250, tol=TOL)
+    assert_same_fit(remote, local)
+
+
+def numba_threads():
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS
+
+
 def test_a_worker_killed_mid_fit_ends_at_the_same_objective(monkeypatch):
     """Kill a worker process (SIGKILL) after the third pass: its chunks are lost, the nanny
     starts a new worker, Dask recomputes the chunks from the graph, the fit goes on."""
