@@ -74,23 +74,19 @@ class RawChunk:
     def __init__(self, X, labels, sample_weight, first_row):
         m = X.shape[0]
         self.first_row = int(first_row)
-        try:
-            X = V.as_design_matrix(X, check_finite=False)
-            self.labels = V.as_labels(labels, m)
-        except (TypeError, ValueError) as err:
-            raise type(err)(f"{self._rows_text()}: {err}") from None
+        X = V.as_design_matrix(X, check_finite=False, first_row=self.first_row)
+        self.labels = V.as_labels(labels, m, first_row=self.first_row)
         self.sample_weight = _chunk_weights(sample_weight, m, self.first_row)
         self.data = CSRData(X) if sp.issparse(X) else DenseData(X)
 
-    def _rows_text(self):
-        return f"in the chunk whose first row is {self.first_row} (its rows counted from 0)"
-
-    def label_counts(self):
-        """(sorted distinct labels, their row counts, their summed sample weights)."""
+    def summary(self):
+        """(sorted distinct labels, their row counts, their summed sample weights, whether X
+        is sparse, X's dtype): the classes, and the data's kind from the chunks themselves."""
         labels, codes = np.unique(self.labels, return_inverse=True)
         codes = codes.reshape(-1)
         weights = np.bincount(codes, weights=self.sample_weight, minlength=labels.shape[0])
-        return labels, np.bincount(codes, minlength=labels.shape[0]), weights
+        counts = np.bincount(codes, minlength=labels.shape[0])
+        return labels, counts, weights, self.data.is_sparse, self.data.dtype
 
 
 def _chunk_weights(sample_weight, m, first_row):
@@ -113,16 +109,19 @@ def pack_chunk(X, labels, sample_weight, first_row):
     return RawChunk(X, labels, sample_weight, first_row)
 
 
-def label_counts(chunk):
-    return chunk.label_counts()
+def chunk_summary(chunk):
+    return chunk.summary()
 
 
 class Chunk:
     """A chunk ready for the passes: data (DenseData or CSRData), y (float64 class codes), s
     (float64 weights), first_row. Each pass method returns (number, array) for the tree sum."""
 
-    def __init__(self, raw, classes, class_weight):
+    def __init__(self, raw, classes, class_weight, dtype):
         self.data = raw.data
+        if self.data.dtype != dtype:  # a float32 chunk among float64 ones, converted
+            X = self.data.X.astype(dtype)
+            self.data = CSRData(X) if raw.data.is_sparse else DenseData(X)
         self.first_row = raw.first_row
         codes = np.searchsorted(classes, raw.labels)
         self.y = codes.astype(np.float64)
@@ -161,8 +160,10 @@ class Chunk:
         return self.data.max_abs(), None
 
     def check_finite(self, n_blocks):
+        if not self.data.is_sparse:  # (sparse values were checked when packed)
+            V.check_finite_matrix(self.data.X, first_row=self.first_row)
         try:
-            self.data.check_finite()
+            self.data.check_finite()  # sparse: duplicate entries that add up to infinity
         except ValueError as err:
             m = self.y.shape[0]
             raise ValueError(
@@ -200,8 +201,8 @@ class Chunk:
         return self.rows(local), self.s[local]
 
 
-def prepare_chunk(raw, classes, class_weight):
-    return Chunk(raw, classes, class_weight)
+def prepare_chunk(raw, classes, class_weight, dtype):
+    return Chunk(raw, classes, class_weight, dtype)
 
 
 def run_pass(chunk, what, args=()):
@@ -285,16 +286,30 @@ class DaskData:
 
     # --- building ---
 
-    def label_counts(self):
-        """Per chunk (labels, counts, weight sums), gathered."""
-        return self.client.gather(self.client.map(label_counts, self.raw, pure=False))
+    def summaries(self):
+        """Per chunk RawChunk.summary(), gathered; sets is_sparse and dtype from the chunks
+        (a dask array's metadata can say otherwise). Raises TypeError for chunks that mix
+        dense and sparse."""
+        summaries = self.client.gather(self.client.map(chunk_summary, self.raw, pure=False))
+        kinds = {s[3] for s in summaries}
+        if len(kinds) > 1:
+            k = [s[3] for s in summaries].index(not summaries[0][3])
+            raise TypeError(
+                f"the chunk whose first row is {self.offsets[k]} is "
+                f"{'sparse' if summaries[k][3] else 'dense'}, the first chunk is not: pass X "
+                "with all chunks dense or all sparse"
+            )
+        self.is_sparse = summaries[0][3]
+        self.dtype = np.result_type(*[s[4] for s in summaries])  # float32 only if all are
+        return summaries
 
     def prepare(self, classes, class_weight):
         """Chunks with codes and weights from the RawChunks (which are then released); returns
         (y, s) WorkerRows and the weight per class (float64 (K,))."""
         self.chunks = self.client.map(
-            prepare_chunk, self.raw, classes=classes, class_weight=class_weight, pure=False
-        )
+            prepare_chunk, self.raw, classes=classes, class_weight=class_weight,
+            dtype=self.dtype, pure=False,
+        )  # fmt: skip
         self.raw = None
         summaries = self.client.gather(
             self.client.map(call_chunk, self.chunks, name="weight_summary", pure=False)
@@ -494,7 +509,7 @@ def warm_up(dtype_name, is_sparse, n_classes, serial):
     X = np.ones((4, 2), dtype=np.dtype(dtype_name))
     labels = np.arange(4) % n_classes
     raw = RawChunk(sp.csr_matrix(X) if is_sparse else X, labels, None, 0)
-    chunk = Chunk(raw, np.arange(n_classes), None)
+    chunk = Chunk(raw, np.arange(n_classes), None, X.dtype)
     K = 1 if n_classes == 2 else n_classes
     if K == 1:
         run_pass(chunk, "loss_gradient", (np.zeros(2), 0.0, serial))

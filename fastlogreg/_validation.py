@@ -46,18 +46,19 @@ def as_float_matrix(X, name="X", check_finite=True):
     return X
 
 
-def as_design_matrix(X, name="X", check_finite=True):
+def as_design_matrix(X, name="X", check_finite=True, first_row=0):
     """X for the fit: scipy.sparse input as CSR (as_csr, never densified), anything else as a
     dense float matrix (as_float_matrix; check_finite as there: sparse values are always
-    checked, which costs a pass over the stored values only)."""
+    checked, which costs a pass over the stored values only). first_row: the number of
+    X's first row in the errors' row numbers (a chunk of larger data)."""
     import scipy.sparse as sp
 
     if sp.issparse(X):
-        return as_csr(X, name)
+        return as_csr(X, name, first_row)
     return as_float_matrix(X, name, check_finite)
 
 
-def as_csr(X, name="X"):
+def as_csr(X, name="X", first_row=0):
     """A scipy.sparse matrix or array X as CSR for the sparse kernels (kernels/sparse.py),
     never densified: for csr_matrix and csr_array a new csr_matrix over the same arrays (not
     copied, unless strided: then C-contiguous copies), other formats (CSC, COO, ...) are
@@ -99,7 +100,7 @@ def as_csr(X, name="X"):
     bad = np.flatnonzero(~np.isfinite(X.data))
     if bad.size:
         position = int(bad[0])
-        row = int(np.searchsorted(X.indptr, position, side="right")) - 1
+        row = first_row + int(np.searchsorted(X.indptr, position, side="right")) - 1
         kind = "NaN" if np.isnan(X.data[position]) else "infinity"
         raise ValueError(
             f"{name} contains {kind} in column {int(X.indices[position])} (row {row}); impute "
@@ -108,20 +109,24 @@ def as_csr(X, name="X"):
     return X
 
 
-def check_finite_matrix(X, name="X"):
+def check_finite_matrix(X, name="X", first_row=0):
+    """ValueError naming the first NaN or infinity of dense X by column and row (rows
+    numbered from first_row)."""
     bad_row = first_nonfinite_row(X, numba.get_num_threads())
     if bad_row >= 0:
         row = X[bad_row]
         col = int(np.flatnonzero(~np.isfinite(row))[0])
         kind = "NaN" if np.isnan(row[col]) else "infinity"
         raise ValueError(
-            f"{name} contains {kind} in column {col} (row {bad_row}); impute or drop missing and "
-            f"infinite values before fitting or predicting (e.g. sklearn.impute.SimpleImputer)."
+            f"{name} contains {kind} in column {col} (row {first_row + bad_row}); impute or "
+            "drop missing and infinite values before fitting or predicting (e.g. "
+            "sklearn.impute.SimpleImputer)."
         )
 
 
-def as_labels(y, n_samples):
-    """y as a 1-D array of exactly n_samples finite labels of a classification target."""
+def as_labels(y, n_samples, first_row=0):
+    """y as a 1-D array of exactly n_samples finite labels of a classification target (the
+    index of a missing one counted from first_row)."""
     if y is None:
         raise ValueError(
             "fit requires y to be passed, but the target y is None: pass the class labels, one "
@@ -136,7 +141,9 @@ def as_labels(y, n_samples):
         )
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         i = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise ValueError(f"y contains {y[i]} at index {i}; drop the rows with missing labels")
+        raise ValueError(
+            f"y contains {y[i]} at index {first_row + i}; drop the rows with missing labels"
+        )
     if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in y):
         raise ValueError("y contains None or NaN; drop the rows with missing labels")
     # scikit-learn's target check costs about 40 ms per million labels; integral numeric values

@@ -72,7 +72,13 @@ def _as_rows(v, name, chunks):
     if hasattr(v, "to_dask_array"):  # a dask Series
         v = v.to_dask_array(lengths=True)
     elif not is_dask_collection(v):
-        v = da.from_array(np.asarray(v), chunks=(chunks,) + ((-1,) if np.ndim(v) > 1 else ()))
+        v = np.asarray(v)
+        if v.ndim >= 1 and v.shape[0] != sum(chunks):
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: X has "
+                f"{sum(chunks)} rows but {name} has {v.shape[0]}; pass one per row of X"
+            )
+        v = da.from_array(v, chunks=(chunks,) + ((-1,) * (v.ndim - 1)))
     if v.ndim == 2 and v.shape[1] == 1:
         v = v[:, 0]
     if v.ndim != 1:
@@ -93,14 +99,16 @@ def as_dask_inputs(X, y, sample_weight):
     names or None). Raises TypeError and ValueError as the in-memory estimator does."""
     names = None
     if _is_dataframe(X):
-        columns = list(X.columns)
-        if columns and all(isinstance(c, str) for c in columns):
-            names = np.asarray(columns, dtype=object)
-        bad = [c for c, t in X.dtypes.items() if not np.issubdtype(t, np.number)]
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+        from sklearn.utils.validation import _get_feature_names
+
+        names = _get_feature_names(X._meta)  # scikit-learn's rules (all str, or none)
+        bad = [c for c, t in X.dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t))]
         if bad:
             raise TypeError(
                 f"X's column {bad[0]!r} has dtype {X.dtypes[bad[0]]}; X must be numeric: encode "
-                "text or categorical columns as numbers first"
+                "text or categorical columns as numbers first (e.g. with "
+                "sklearn.preprocessing.OneHotEncoder)"
             )
         X = X.to_dask_array(lengths=True)
     if not isinstance(X, da.Array):
@@ -116,6 +124,9 @@ def as_dask_inputs(X, y, sample_weight):
     if y is None:
         raise ValueError("fit requires y: pass the class labels, one per row of X")
     y = _as_rows(y, "y", X.chunks[0])
+    if sample_weight is not None and not is_dask_collection(sample_weight):
+        if np.ndim(sample_weight) == 0:  # one weight for every row
+            sample_weight = float(np.asarray(sample_weight, dtype=np.float64))
     if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
         sample_weight = _as_rows(sample_weight, "sample_weight", X.chunks[0])
     return X, y, sample_weight, names
@@ -141,15 +152,15 @@ def _pack(client, X, y, sample_weight):
     return _dask_data.DaskData(client, raw, [sizes[k] for k in keep], X.shape[1], dtype, is_sparse)
 
 
-def _classes(counts):
+def _classes(summaries):
     """classes_ (sorted) and the rows and sample-weight sums per class from the chunks'
-    label_counts, checked as the in-memory fit checks its labels."""
-    distinct = np.concatenate([labels for labels, _, _ in counts])
+    summaries, checked as the in-memory fit checks its labels."""
+    distinct = np.concatenate([s[0] for s in summaries])
     distinct = V.as_labels(distinct, distinct.shape[0])
     classes, _ = V.class_targets(distinct)
     rows = np.zeros(classes.shape[0])
     weights = np.zeros(classes.shape[0])
-    for labels, n, w in counts:
+    for labels, n, w, _, _ in summaries:
         at = np.searchsorted(classes, labels)
         rows[at] += n
         weights[at] += w
@@ -174,23 +185,30 @@ class LogisticRegression(_estimator.LogisticRegression):
     DataFrame return dask arrays (rows chunked as X), computed when asked; on in-memory data
     they are the in-memory estimator's.
 
+    save(path) writes the model file of the in-memory estimator (fastlogreg.load gives one).
+
     Raises ValueError when no Client is running, for a solver or penalty not offered on Dask
-    (before reading any data), and for the in-memory estimator's input errors, which name the
-    global row (a worker's error reaches the caller as the same exception); a
-    ConvergenceWarning as in memory."""
+    (before reading any data when the parameters tell: sgd, newton or L1 on sparse chunks;
+    newton on more than 500 features once the labels show two classes), and for the
+    in-memory estimator's input errors, which name the row of the whole data (a worker's
+    error reaches the caller as the same exception); a ConvergenceWarning as in memory.
+    n_passes_: the passes over the data of the last Dask fit."""
 
     def fit(self, X, y=None, sample_weight=None):
         if not is_dask_collection(X):
-            return super().fit(X, y, sample_weight)
+            super().fit(X, y, sample_weight)
+            vars(self).pop("n_passes_", None)  # a previous Dask fit's
+            return self
         self._check_params()
         client = _client()
         X, y, sample_weight, names = as_dask_inputs(X, y, sample_weight)
-        is_sparse = sp.issparse(getattr(X, "_meta", None))
-        self._check_dask_solver(self.solver, X.shape[1], is_sparse)
+        self._check_dask_solver(self.solver, X.shape[1], sp.issparse(X._meta))  # (if it says)
         data = _pack(client, X, y, sample_weight)
         try:
             with thread_limit(self.n_jobs) as n_threads:
-                classes, rows, weights = _classes(data.label_counts())
+                classes, rows, weights = _classes(data.summaries())
+                is_sparse = data.is_sparse  # the chunks' own kind
+                self._check_dask_solver(self.solver, X.shape[1], is_sparse)
                 class_weight = self._dask_class_weight(classes, rows, weights, sample_weight)
                 codes, s, per_class = data.prepare(classes, class_weight)
                 if not s.sum() > 0:
@@ -248,26 +266,40 @@ class LogisticRegression(_estimator.LogisticRegression):
                     f"class_weight has weights for {extra}, which are not classes of y; its "
                     f"classes are {classes.tolist()}"
                 )
-            return compute_class_weight(self.class_weight, classes=classes, y=classes)
-        if sample_weight is None:
-            totals = rows
-        elif isinstance(sample_weight, numbers.Number):
-            totals = rows * float(sample_weight)
+            cw = compute_class_weight(self.class_weight, classes=classes, y=classes)
         else:
-            totals = weights
-        # compute_class_weight('balanced') is sum(w) / (K * w_k), w_k the weights of class k
-        return compute_class_weight(
-            self.class_weight, classes=classes, y=classes, sample_weight=totals
-        )
+            if sample_weight is None:
+                totals = rows
+            elif isinstance(sample_weight, numbers.Number):
+                totals = rows * float(sample_weight)
+            else:
+                totals = weights
+            if not totals.sum() > 0:
+                raise ValueError(
+                    "sample_weight is zero for every row; at least one row needs weight > 0"
+                )
+            V.check_class_weights(totals, np.arange(classes.shape[0]), classes)
+            # compute_class_weight('balanced'): sum(w) / (K w_k), w_k the weight of class k
+            cw = compute_class_weight(
+                self.class_weight, classes=classes, y=classes, sample_weight=totals
+            )
+        bad = np.flatnonzero(~(np.isfinite(cw) & (cw >= 0)))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(
+                f"class_weight gives class {classes[k].item()!r} the weight {cw[k]}; class "
+                "weights must be finite and >= 0"
+            )
+        return cw
 
     # --- predictions: lazy on dask collections ---
 
-    def _lazy(self, X, method, n_columns, dtype):
+    def _lazy(self, X, method, n_columns):
         """The in-memory `method` on each row chunk of dask X: a dask array, rows chunked as
-        X, with n_columns columns (None: 1-D)."""
-        from sklearn.utils.validation import _check_feature_names, check_is_fitted
+        X, with n_columns columns (None: 1-D), of the dtype the in-memory method returns
+        (the classes' for predict; X's, float32 or float64, for the scores)."""
+        from sklearn.utils.validation import _check_feature_names
 
-        check_is_fitted(self)
         if _is_dataframe(X):  # the names checked on the columns' metadata, as in memory
             _check_feature_names(self, X._meta, reset=False)
             X = X.to_dask_array()
@@ -282,6 +314,10 @@ class LogisticRegression(_estimator.LogisticRegression):
             )
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
+        if method == "predict":
+            dtype = self.classes_.dtype
+        else:
+            dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         model = dask.delayed(self._in_memory_copy(), pure=True)
         if n_columns is None:
             return da.map_blocks(
@@ -310,11 +346,17 @@ class LogisticRegression(_estimator.LogisticRegression):
     def _prediction(self, X, method):
         if not is_dask_collection(X):
             return getattr(super(), method)(X)
-        if method == "predict":
-            dtype = self.classes_.dtype
-        else:
-            dtype = self.coef_.dtype
-        return self._lazy(X, method, self._n_columns(method), dtype)
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        return self._lazy(X, method, self._n_columns(method))
+
+    def save(self, path):
+        """Save the fitted model as fastlogreg.LogisticRegression.save does: the file holds
+        the coefficients, not the class, so fastlogreg.load(path) gives the in-memory
+        fastlogreg.LogisticRegression (the same predictions; wrap it in this class's
+        predictions by copying its fitted attributes, if lazy ones are needed)."""
+        self._in_memory_copy().save(path)
 
     def decision_function(self, X):
         return self._prediction(X, "decision_function")
@@ -329,13 +371,24 @@ class LogisticRegression(_estimator.LogisticRegression):
         return self._prediction(X, "predict")
 
 
-def _predict_block(block, model, method):
+def _predict_block(block, model, method, block_info=None):
     """model.method on one chunk (an ndarray or CSR: its feature names were checked on the
-    driver, and the in-memory check's warning would repeat once per chunk on the workers)."""
+    driver, and the in-memory check's warning would repeat once per chunk on the workers).
+    A NaN or infinity is named by its row in the whole of X (block_info: where the chunk
+    starts)."""
     if hasattr(model, "feature_names_in_"):
         model = copy.copy(model)
         del model.feature_names_in_
-    return getattr(model, method)(block)
+    try:
+        return getattr(model, method)(block)
+    except ValueError:
+        if block_info is not None:  # the validation's error again, with X's row
+            first_row = block_info[0]["array-location"][0][0]
+            if sp.issparse(block):
+                V.as_csr(block, "X", first_row)
+            else:
+                V.check_finite_matrix(V.as_float_matrix(block, check_finite=False), "X", first_row)
+        raise
 
 
 def _warm_up(client, data, n_classes):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from naive import multinomial_objective, objective
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 import fastlogreg
@@ -182,9 +183,19 @@ def test_input_errors_name_the_global_row(client):
     X, y = problem(n=200)
     X[130, 2] = np.nan
     Xd, yd = da.from_array(X, chunks=(50, 6)), da.from_array(y, chunks=50)
-    with pytest.raises(ValueError, match=r"rows 100 to 149.*NaN.*column 2 \(row 30\)"):
+    with pytest.raises(ValueError, match=r"NaN in column 2 \(row 130\)"):
         DaskLogisticRegression().fit(Xd, yd)
+    with pytest.raises(ValueError, match=r"NaN in column 2 \(row 130\)"):  # sparse chunks
+        DaskLogisticRegression().fit(Xd.map_blocks(sp.csr_matrix), yd)
+    model = DaskLogisticRegression().fit(da.from_array(np.nan_to_num(X), chunks=(50, 6)), yd)
+    with pytest.raises(ValueError, match=r"NaN in column 2 \(row 130\)"):
+        model.predict(Xd).compute()
     X[130, 2] = 0.0
+    Xd = da.from_array(X, chunks=(50, 6))  # (dask may keep the chunks it sliced before)
+    labels = y.astype(float)
+    labels[160] = np.nan
+    with pytest.raises(ValueError, match="y contains nan at index 160"):
+        DaskLogisticRegression().fit(Xd, da.from_array(labels, chunks=50))
     w = np.ones(200)
     w[170] = -1.0
     with pytest.raises(ValueError, match=r"sample_weight contains -1\.0 at row 170"):
@@ -195,6 +206,19 @@ def test_input_errors_name_the_global_row(client):
         DaskLogisticRegression().fit(Xd, yd, sample_weight=da.zeros(200, chunks=50))
     with pytest.raises(ValueError, match="class 1 has only rows of weight 0"):
         DaskLogisticRegression(class_weight={1: 0.0}).fit(Xd, yd)
+    for bad in (-1.0, np.nan):
+        with pytest.raises(ValueError, match=f"gives class 0 the weight {bad}; class weights"):
+            DaskLogisticRegression(class_weight={0: bad}).fit(Xd, yd)
+    w = np.where(y == 1, 0.0, 1.0)
+    with pytest.raises(ValueError, match="class 1 has only rows of weight 0"):
+        DaskLogisticRegression(class_weight="balanced").fit(Xd, yd, sample_weight=w)
+    with pytest.raises(ValueError, match="X has 200 rows but y has 199"):
+        DaskLogisticRegression().fit(Xd, y[:-1])  # a NumPy y
+    with pytest.raises(ValueError, match="X has 200 rows but sample_weight has 195"):
+        DaskLogisticRegression().fit(Xd, yd, sample_weight=np.ones(195))
+    dense_then_sparse = da.concatenate([Xd[:100], Xd[100:].map_blocks(sp.csr_matrix)])
+    with pytest.raises(TypeError, match="first row is 100 is sparse, the first chunk is not"):
+        DaskLogisticRegression().fit(dense_then_sparse, yd)
 
 
 def test_no_client_is_an_error(monkeypatch):
@@ -267,3 +291,69 @@ def test_a_worker_killed_mid_fit_ends_at_the_same_objective(monkeypatch):
         assert killed
         assert pids[0] not in client.run(os.getpid).values()
     np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-10)
+
+
+def test_chunks_define_the_kind_and_dtype_whatever_the_metadata_says(client):
+    """Chunks of COO matrices under a dense _meta are sparse; float32 chunks declared
+    float64 are float32."""
+    X, y = problem(n=1000, seed=11)
+    X[X < 0.5] = 0.0
+    coo = da.from_array(X, chunks=(250, 6)).map_blocks(sp.coo_matrix)  # its _meta is dense
+    remote = DaskLogisticRegression(tol=TOL).fit(coo, da.from_array(y, chunks=250))
+    local = fastlogreg.LogisticRegression(tol=TOL).fit(sp.csr_matrix(X), y)
+    assert remote.solver_ == "lbfgs"  # 'auto' on sparse chunks
+    np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-10)
+    as_float32 = da.from_array(X, chunks=(250, 6)).map_blocks(
+        lambda b: b.astype(np.float32), dtype=np.float64
+    )
+    remote = DaskLogisticRegression(tol=TOL).fit(as_float32, da.from_array(y, chunks=250))
+    assert remote.coef_.dtype == np.float32
+
+
+def test_predictions_declare_their_dtype_and_need_a_fit(client):
+    X, y = problem(n=600, n_classes=3, seed=12)
+    Xd = da.from_array(X, chunks=(200, 6))
+    with pytest.raises(NotFittedError):
+        DaskLogisticRegression().predict(Xd)
+    model = DaskLogisticRegression().fit(Xd, da.from_array(y, chunks=200))
+    for X_in in (Xd, Xd.astype(np.float32)):
+        for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+            lazy = getattr(model, method)(X_in)
+            assert lazy.compute().dtype == lazy.dtype, (method, X_in.dtype)
+
+
+def test_save_load_sample_weight_scalar_and_refit_in_memory(client, tmp_path):
+    X, y = problem(n=600, seed=13)
+    Xd, yd = da.from_array(X, chunks=(200, 6)), da.from_array(y, chunks=200)
+    model = DaskLogisticRegression().fit(Xd, yd, sample_weight=np.array(2.5))  # a 0-d array
+    scalar = DaskLogisticRegression().fit(Xd, yd, sample_weight=2.5)
+    np.testing.assert_array_equal(model.coef_, scalar.coef_)
+    model.save(tmp_path / "m.npz")
+    loaded = fastlogreg.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert model.n_passes_ > 0
+    model.fit(X, y)  # in memory: no passes over a cluster
+    assert not hasattr(model, "n_passes_")
+
+
+def test_dataframe_columns_as_in_memory(client):
+    pd = pytest.importorskip("pandas")
+    X, y = problem(n=600, seed=14)
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    frame["f0"] = frame["f0"] > 0  # a bool column is numeric, as in memory
+    remote = DaskLogisticRegression(tol=TOL).fit(dd.from_pandas(frame, npartitions=3), y)
+    local = fastlogreg.LogisticRegression(tol=TOL).fit(frame, y)
+    np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-10)
+    text = frame.assign(f1=frame["f1"].astype(str))
+    with pytest.raises(TypeError, match=r"column 'f1' has dtype .*X must be numeric"):
+        DaskLogisticRegression().fit(dd.from_pandas(text, npartitions=3), y)
+    mixed = frame.set_axis(["a", 1, "c", "d", "e", "f"], axis=1)
+    with pytest.raises(TypeError, match="Feature names are only supported if all"):
+        DaskLogisticRegression().fit(dd.from_pandas(mixed, npartitions=3), y)
+
+
+def test_scikit_learn_estimator_checks_on_in_memory_data():
+    """On NumPy and SciPy input the Dask class is the in-memory estimator."""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(DaskLogisticRegression())
