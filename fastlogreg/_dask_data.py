@@ -12,10 +12,13 @@ never scattered, so when a worker dies the scheduler recomputes its chunks from 
 the fit goes on.
 
 What crosses the network per pass: the coefficients (d + 1 per output) to each chunk and one
-gradient of the same size back. Once per fit, the solvers' row sample is gathered to the
-driver: at most objective.SAMPLE_BYTES (16 MiB) for the statistics of lbfgs's preconditioner
-and the Newton-decrement test, and newton's Hessian sample (HESSIAN_ROWS rows), as in memory,
-so that the same iterations run. Neither grows with the number of rows.
+gradient of the same size back. Binary newton's sampled Hessian is formed where its rows live:
+each chunk adds the (d + 1)^2 sums of its share of the sample (Chunk.hessian_part), started
+with every loss pass so that the accepted step's Hessian is waiting. Once per fit, a row
+sample is gathered to the driver, as in memory so that the same iterations run: at most
+objective.SAMPLE_BYTES (16 MiB) for the statistics of lbfgs's preconditioner and the
+Newton-decrement test, and the Hessian sample of multinomial newton and proximal Newton, whose
+quadratic models are solved on the driver. None of it grows with the number of rows.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from . import _validation as V
 from ._config import _blas_controller
 from .chunked import _local_rows
 from .data import CSRData, DenseData, SampleCSR
+from .datafits import for_classes
 from .kernels.hessian import hessian_sum
 
 # chunk results are added on the workers in groups of this many, then on the driver: the
@@ -133,6 +137,14 @@ class Chunk:
         self.n_classes = classes.shape[0]
         self.kept = {}  # per-row results one row pass leaves for the next (objective.row_sums)
 
+    def __getstate__(self):
+        """The chunk as Dask moves it to another worker (work stealing, a worker leaving):
+        without the kept Hessian-vector product, a closure that does not pickle; the new
+        worker rebuilds it when asked (hessp_product)."""
+        state = dict(self.__dict__)
+        state["kept"] = {k: v for k, v in self.kept.items() if k != "hessp"}
+        return state
+
     def weight_summary(self):
         """(sum of s, rows with s > 0, s summed per class, values stored): the objective's
         weight sum, the Hessian sample's population, the check that every class has weight,
@@ -171,6 +183,30 @@ class Chunk:
                 f"counted from 0): {err}"
             ) from None
         return 0.0, None
+
+    # --- the Hessian on every row, where the rows are (truncated Newton, proximal Newton) ---
+
+    def hessp_start(self, n_blocks, datafit, scale, Theta, token):
+        """This chunk's share of the mean-form Hessian at Theta (datafit.hessp with no
+        penalty, intercepts included): keeps its products for hessp_product under `token`
+        and returns (0, the share of the Hessian's diagonal)."""
+        hessp, diagonal = datafit.hessp(self.data, self.s * scale, Theta, 0.0, True, n_blocks)
+        self.kept["hessp"] = token, hessp
+        return 0.0, diagonal.copy()
+
+    def hessp_product(self, n_blocks, datafit, scale, Theta, token, v):
+        """(0, this chunk's share of H v) for the Hessian of hessp_start(token). A chunk
+        recomputed since (its worker died) rebuilds it from Theta first."""
+        kept = self.kept.get("hessp")
+        if kept is None or kept[0] != token:
+            self.hessp_start(n_blocks, datafit, scale, Theta, token)
+            kept = self.kept["hessp"]
+        return 0.0, kept[1](v).copy()  # (the product's buffer is reused by the next one)
+
+    def working_set_hessian(self, n_blocks, datafit, scale, Theta, columns):
+        """(0, this chunk's share of datafit.working_set_hessian, flat)."""
+        H = datafit.working_set_hessian(self.data, self.s * scale, Theta, columns, n_blocks)
+        return 0.0, H.ravel()
 
     # --- row samples (gathered to the driver once per fit) ---
 
@@ -260,10 +296,12 @@ class DaskData:
     columns `n_features`, dtype and sparsity. `prepare(classes, class_weight)` turns them into
     Chunks (y codes and weights s on the workers) and returns WorkerRows handles for y and s.
     Only the passes the Dask estimator's solvers use are offered: loss_gradient and
-    multinomial_loss_gradient, weighted_sq_norm_sum, check_finite, max_abs, the row samples
-    and row_sums (the L1 duality gap's per-row work); not the Hessian-vector products over
-    every row (truncated Newton) nor the working set's columns of every row (proximal Newton
-    on sparse data): the estimator says so before a fit starts."""
+    multinomial_loss_gradient, weighted_sq_norm_sum, check_finite, max_abs, the row samples,
+    row_sums (the L1 duality gap's per-row work), and the Hessian on every row as the
+    objective asks for it (hessp: truncated Newton; working_set_hessian: proximal Newton on
+    sparse chunks), each summed from the chunks. Passes that return or take a value per row
+    (hessian_product with a driver-side curvature, scores, columns) are not: they would
+    bring rows' worth of data to the driver."""
 
     is_chunked = True
     stores_curvature = False
@@ -283,6 +321,7 @@ class DaskData:
         self.n_passes = 0
         self._hessian_sample = None  # newton's sample on the workers (hessian_sums)
         self._hessian_started = None  # (w, b, futures) of the last Hessian started
+        self._hessp_token = 0  # names the Hessian whose products the chunks keep (hessp)
 
     # --- building ---
 
@@ -492,6 +531,45 @@ class DaskData:
         self._hessian_started = (np.array(w), float(b), parts)
         return parts
 
+    # --- the Hessian on every row: products and working-set blocks summed over the chunks ---
+
+    def hessp(self, datafit, scale, Theta, l2, fit_intercept):
+        """objective.hessp on the chunks: (hessp, diagonal) of the mean-form Hessian of the
+        smooth part at Theta, laid out as theta. One pass now (each chunk keeps its rows'
+        curvature, or probabilities, on its worker) and one per product; each product sends
+        Theta and v (d + 1 floats per output) to every chunk and one result back."""
+        self._hessp_token += 1
+        token = self._hessp_token
+        Theta = np.ascontiguousarray(Theta, dtype=np.float64)
+        K, p = Theta.shape
+        _, diagonal = self._summed("hessp_start", datafit, scale, Theta, token)
+        Diagonal = diagonal.reshape(K, p)
+        Diagonal[:, :-1] += l2
+        if not fit_intercept:
+            Diagonal[:, -1] = 1.0
+
+        def hessp(v):
+            V = np.array(v, dtype=np.float64).reshape(K, p)
+            if not fit_intercept:  # the intercepts' rows and columns are the identity's
+                V[:, -1] = 0.0
+            _, out = self._summed("hessp_product", datafit, scale, Theta, token, V.ravel())
+            Out = out.reshape(K, p)
+            Out[:, :-1] += l2 * V[:, :-1]
+            if not fit_intercept:
+                Out[:, -1] = np.reshape(v, (K, p))[:, -1]
+            return out
+
+        return hessp, diagonal
+
+    def working_set_hessian(self, datafit, scale, Theta, columns):
+        """objective.working_set_hessian on the chunks: each adds its rows' share on its
+        worker, (K (|A| + 1))^2 floats per chunk back (tree-summed)."""
+        Theta = np.ascontiguousarray(Theta, dtype=np.float64)
+        columns = np.ascontiguousarray(columns, dtype=np.intp)
+        _, H = self._summed("working_set_hessian", datafit, scale, Theta, columns)
+        size = Theta.shape[0] * (columns.shape[0] + 1)
+        return H.reshape(size, size)
+
     def not_offered(self, *args, **kwargs):
         raise NotImplementedError(
             "this pass runs over every row on the driver, which a fit on Dask does not do; "
@@ -503,9 +581,11 @@ class DaskData:
     columns = not_offered
 
 
-def warm_up(dtype_name, is_sparse, n_classes, serial):
+def warm_up(dtype_name, is_sparse, n_classes, serial, every_row_hessian=False):
     """Run the fit's pass (binomial or multinomial, dense or CSR, the dtype, parallel or
-    serial kernel) once on a tiny chunk: Numba compiles it, or loads it from its disk cache."""
+    serial kernel) once on a tiny chunk: Numba compiles it, or loads it from its disk cache.
+    every_row_hessian: also the Hessian's passes on every row (truncated Newton's products,
+    proximal Newton's working-set Hessian on sparse chunks)."""
     X = np.ones((4, 2), dtype=np.dtype(dtype_name))
     labels = np.arange(4) % n_classes
     raw = RawChunk(sp.csr_matrix(X) if is_sparse else X, labels, None, 0)
@@ -515,6 +595,12 @@ def warm_up(dtype_name, is_sparse, n_classes, serial):
         run_pass(chunk, "loss_gradient", (np.zeros(2), 0.0, serial))
     else:
         run_pass(chunk, "multinomial_loss_gradient", (np.zeros((K, 2)), np.zeros(K), serial))
+    if every_row_hessian:
+        datafit = for_classes(n_classes)
+        Theta = np.zeros((K, 3))
+        run_pass(chunk, "hessp_start", (datafit, 1.0, Theta, 0))
+        run_pass(chunk, "hessp_product", (datafit, 1.0, Theta, 0, np.zeros(3 * K)))
+        run_pass(chunk, "working_set_hessian", (datafit, 1.0, Theta, np.array([1])))
 
 
 class Warmup(WorkerPlugin):

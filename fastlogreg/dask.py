@@ -176,10 +176,12 @@ class LogisticRegression(_estimator.LogisticRegression):
     densified) or a dask DataFrame of numeric columns (their names become
     feature_names_in_), y a dask array or Series of labels (or an ndarray), sample_weight
     likewise or None: the fit runs on the current dask.distributed Client. Solvers: 'auto'
-    (newton on dense data up to 200 features, lbfgs above and on sparse chunks), 'newton'
-    (dense chunks, up to 500 features with two classes; proximal Newton with l1_ratio > 0),
-    'lbfgs', 'gd'. L1 and elastic net on dense chunks. n_jobs sets the driver's threads;
-    each worker's kernels use the worker's.
+    (as in memory for chunked data: newton on dense data up to 200 features, lbfgs above and
+    on sparse chunks, proximal Newton with l1_ratio > 0), 'newton' (a sampled Hessian on dense
+    chunks; truncated Newton, whose Hessian-vector products run on the workers, on sparse
+    chunks and on more than 500 features with two classes; proximal Newton with l1_ratio >
+    0), 'lbfgs', 'gd'; binary and multinomial; L2, L1 and elastic net on dense and sparse
+    chunks. n_jobs sets the driver's threads; each worker's kernels use the worker's.
 
     decision_function, predict_proba, predict_log_proba and predict on a dask array or
     DataFrame return dask arrays (rows chunked as X), computed when asked; on in-memory data
@@ -187,9 +189,8 @@ class LogisticRegression(_estimator.LogisticRegression):
 
     save(path) writes the model file of the in-memory estimator (fastlogreg.load gives one).
 
-    Raises ValueError when no Client is running, for a solver or penalty not offered on Dask
-    (before reading any data when the parameters tell: sgd, newton or L1 on sparse chunks;
-    newton on more than 500 features once the labels show two classes), and for the
+    Raises ValueError when no Client is running, for solver='sgd' (not offered on Dask;
+    before any data is read), and for the
     in-memory estimator's input errors, which name the row of the whole data (a worker's
     error reaches the caller as the same exception); a ConvergenceWarning as in memory.
     n_passes_: the passes over the data of the last Dask fit."""
@@ -202,13 +203,11 @@ class LogisticRegression(_estimator.LogisticRegression):
         self._check_params()
         client = _client()
         X, y, sample_weight, names = as_dask_inputs(X, y, sample_weight)
-        self._check_dask_solver(self.solver, X.shape[1], sp.issparse(X._meta))  # (if it says)
+        self._check_dask_solver()
         data = _pack(client, X, y, sample_weight)
         try:
             with thread_limit(self.n_jobs) as n_threads:
                 classes, rows, weights = _classes(data.summaries())
-                is_sparse = data.is_sparse  # the chunks' own kind
-                self._check_dask_solver(self.solver, X.shape[1], is_sparse)
                 class_weight = self._dask_class_weight(classes, rows, weights, sample_weight)
                 codes, s, per_class = data.prepare(classes, class_weight)
                 if not s.sum() > 0:
@@ -218,8 +217,7 @@ class LogisticRegression(_estimator.LogisticRegression):
                     )
                 V.check_class_weights(per_class, np.arange(classes.shape[0]), classes)
                 solver = self._pick_solver(data, classes)
-                self._check_dask_solver(solver, X.shape[1], is_sparse, classes.shape[0])
-                _warm_up(client, data, classes.shape[0])
+                _warm_up(client, data, classes.shape[0], solver)
                 theta0 = self._starting_point(X.shape[1], classes)
                 objective = self._objective(data, codes, s, classes, n_threads)
                 result = self._run_batch_solver(solver, objective, theta0)
@@ -230,27 +228,13 @@ class LogisticRegression(_estimator.LogisticRegression):
         self.n_passes_ = data.n_passes
         return self
 
-    def _check_dask_solver(self, solver, n_features, is_sparse, n_classes=None):
-        """ValueError for what a fit on Dask does not offer (yet): checked with the solver
-        parameter before any data is read, and with the solver 'auto' picked once the
-        classes are known."""
-        if solver == "sgd":
+    def _check_dask_solver(self):
+        """ValueError for the one solver a fit on Dask does not offer, before any data is
+        read."""
+        if self.solver == "sgd":
             raise ValueError(
                 "solver='sgd' updates the model row by row and does not run on Dask; use "
                 "'auto', 'newton', 'lbfgs' or 'gd'"
-            )
-        if self.l1_ratio > 0 and is_sparse:
-            raise ValueError(
-                f"l1_ratio={self.l1_ratio} on sparse chunks: proximal Newton there gathers its "
-                "working set's columns of every row, which a fit on Dask does not do; use "
-                "dense chunks, l1_ratio=0, or fit in memory"
-            )
-        wide = n_classes == 2 and n_features > TRUNCATED_MIN_FEATURES
-        if solver == "newton" and (is_sparse or wide):
-            kind = "sparse chunks" if is_sparse else f"{n_features} features and two classes"
-            raise ValueError(
-                f"solver='newton' on {kind} takes Hessian-vector products over every row, "
-                "which a fit on Dask does not offer yet; use solver='lbfgs' (what 'auto' picks)"
             )
 
     def _dask_class_weight(self, classes, rows, weights, sample_weight):
@@ -391,13 +375,18 @@ def _predict_block(block, model, method, block_info=None):
         raise
 
 
-def _warm_up(client, data, n_classes):
+def _warm_up(client, data, n_classes, solver):
     """Compile (or load from Numba's disk cache) the fit's pass on the driver, then on every
     worker through a WorkerPlugin, which also runs on workers that join or restart later: so
     no pass of the fit waits for a compile. The driver goes first because workers on one
     machine share its disk cache, and filling it from several processes at once can race
     (numba issue 4807)."""
-    args = (data.dtype.name, data.is_sparse, n_classes, data.n_stored < SERIAL_BELOW)
+    wide = n_classes == 2 and data.shape[1] > TRUNCATED_MIN_FEATURES
+    every_row_hessian = solver == "newton" and (data.is_sparse or wide)  # (truncated Newton)
+    args = (
+        data.dtype.name, data.is_sparse, n_classes, data.n_stored < SERIAL_BELOW,
+        every_row_hessian,
+    )  # fmt: skip
     if (client.id, args) in _REGISTERED:  # the scheduler runs it on workers that join later
         return
     _dask_data.warm_up(*args)

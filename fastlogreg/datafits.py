@@ -16,6 +16,9 @@ row-major into the solvers' theta. For each it offers the same few things, named
 - hessp(data, q, Theta, l2, fit_intercept, n_blocks): the mean-form Hessian on every row, as
   sample_hessp's pair, each product one pass (truncated Newton on sparse and wide data),
   returned in one buffer that the next product overwrites (a d-long vector less at the peak);
+- working_set_hessian(data, q, Theta, columns, n_blocks): the Hessian of sum_i q_i l(y_i, z_i)
+  on the given feature columns and the intercepts, explicit (proximal Newton's model on a data
+  kind whose rows stay where they are: sparse chunks on Dask);
 - scores(data, Theta, probability, out, n_blocks): prediction.
 
 Row samples are float64 ndarrays or data.SampleCSR; the data.sample_* products serve both.
@@ -26,6 +29,7 @@ Labels are float64 codes 0 .. K-1 (binomial: 0/1), as the kernels take them.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.linalg.blas import daxpy as axpy
 from scipy.special import expit, softmax
 
@@ -83,6 +87,13 @@ class Binomial:
 
     def canonical(self, Theta, C):
         return Theta
+
+    def working_set_hessian(self, data, q, Theta, columns, n_blocks):
+        """X~_A^T diag(q a (1 - a)) X~_A at Theta, X~_A the columns `columns` (sorted int
+        array) and a column of ones: float64 (|A| + 1, |A| + 1), intercept last. One pass for
+        the scores."""
+        h = self.row_curvature(data, q, Theta, n_blocks)
+        return _gram_blocks(data, columns, 1, lambda k, l: h)
 
     def row_curvature(self, data, q, Theta, n_blocks):
         """q_i a_i (1 - a_i) for every row at Theta (one pass for the scores), float64 (n,)."""
@@ -188,12 +199,43 @@ class Multinomial:
             Theta[:, :-1] -= Theta[:, :-1].mean(axis=0)
         return Theta
 
+    def working_set_hessian(self, data, q, Theta, columns, n_blocks):
+        """The multinomial Hessian on the columns `columns` and the intercepts, K x K blocks
+        X~_A^T diag(q (p_k [k = l] - p_k p_l)) X~_A (Boehning 1992's per-row structure made
+        explicit), float64 (K (|A| + 1), K (|A| + 1)), laid out as theta[:, A + intercept]
+        flattened row-major. One pass for the probabilities."""
+        K = self.n_outputs
+        P = np.empty((data.shape[0], K))
+        self.scores(data, Theta, True, P, n_blocks)
+        return _gram_blocks(data, columns, K, lambda k, l: q * P[:, k] * ((k == l) - P[:, l]))
+
     def sample_curvatures(self, rows, weights, Theta):
         P = softmax(sample_dot(rows, Theta[:, :-1].T) + Theta[:, -1], axis=1)
         return weights[:, None] * P * (1.0 - P)
 
     def scores(self, data, Theta, probability, out, n_blocks):
         data.multinomial_scores(Theta[:, :-1], Theta[:, -1], probability, n_blocks, out)
+
+
+def _gram_blocks(data, columns, K, weights):
+    """The symmetric (K L, K L) matrix whose (k, l) block is X~_A^T diag(weights(k, l)) X~_A,
+    X~_A = [X[:, columns], 1] (L = len(columns) + 1 columns), for dense or CSR data."""
+    n = data.shape[0]
+    if data.is_sparse:
+        X_A = sp.hstack([data.columns(columns), np.ones((n, 1))], format="csc")
+    else:
+        X_A = np.hstack([np.asarray(data.X[:, columns], dtype=np.float64), np.ones((n, 1))])
+    L = X_A.shape[1]
+    H = np.empty((K * L, K * L))
+    for k in range(K):
+        for l in range(k, K):
+            if data.is_sparse:
+                block = (X_A.T @ sp.diags(weights(k, l)) @ X_A).toarray()
+            else:
+                block = X_A.T @ (weights(k, l)[:, None] * X_A)
+            H[k * L : (k + 1) * L, l * L : (l + 1) * L] = block
+            H[l * L : (l + 1) * L, k * L : (k + 1) * L] = block.T
+    return H
 
 
 def for_classes(n_classes):

@@ -158,6 +158,12 @@ class LogisticObjective:
         diagonal (the conjugate gradients' preconditioner) one more, made here with the pass
         that gives the curvature at theta (none when the last loss_gradient was at theta
         and left it behind). Laid out as sample_hessp's."""
+        own = getattr(self.data, "hessp", None)
+        if own is not None:  # a data kind whose rows stay where they are (Dask: the workers)
+            return own(
+                self.datafit, self.scale, self.as_matrix(theta), self.l2 * self.scale,
+                self.fit_intercept,
+            )  # fmt: skip
         curvature = self._stored_curvature(theta)
         return self.datafit.hessp(
             self.data,
@@ -167,6 +173,19 @@ class LogisticObjective:
             self.fit_intercept,
             self.n_blocks,
             curvature,
+        )
+
+    def working_set_hessian(self, theta, columns):
+        """The mean-form Hessian of the data part (no penalty) at theta on every row,
+        restricted to the feature columns `columns` (sorted int array) and the intercepts:
+        float64 (K (|A| + 1), K (|A| + 1)), laid out as theta's (K, d + 1) entries [:, A +
+        intercept] flattened (datafit.working_set_hessian). Each row's data stays where it is
+        (Dask: every chunk adds its share on its worker); one pass."""
+        own = getattr(self.data, "working_set_hessian", None)
+        if own is not None:
+            return own(self.datafit, self.scale, self.as_matrix(theta), columns)
+        return self.datafit.working_set_hessian(
+            self.data, self.s * self.scale, self.as_matrix(theta), columns, self.n_blocks
         )
 
     def _stored_curvature(self, theta):
