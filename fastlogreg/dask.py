@@ -160,7 +160,7 @@ def _classes(summaries):
     classes, _ = V.class_targets(distinct)
     rows = np.zeros(classes.shape[0])
     weights = np.zeros(classes.shape[0])
-    for labels, n, w, _, _ in summaries:
+    for labels, n, w, *_ in summaries:
         at = np.searchsorted(classes, labels)
         rows[at] += n
         weights[at] += w

@@ -178,6 +178,30 @@ def test_l1_on_sparse_chunks_reaches_the_in_memory_optimum(client, n_classes, mo
     np.testing.assert_allclose(value, remote.loss_history_[-1], rtol=1e-10)
 
 
+def test_sampled_hessian_from_the_loss_pass_and_on_its_own(client):
+    """newton's sampled Hessian on Dask (all rows sampled here): at the point of the last
+    loss pass it comes with that pass; elsewhere its own tasks compute it. Both against
+    naive.hessian."""
+    from fastlogreg.dask import _classes, _pack
+
+    X, y = problem(n=600, seed=13)
+    data = _pack(client, da.from_array(X, chunks=(200, 6)), da.from_array(y, chunks=200), None)
+    classes, _, _ = _classes(data.summaries())
+    _, s, _ = data.prepare(classes, None)
+    sums = data.hessian_sums(s, 10**6, np.random.default_rng(0), True)
+    ones = np.ones(len(y))
+    w, b = np.linspace(-0.3, 0.3, 6), 0.2
+    weight, H = sums(np.append(w, b))  # no loss pass at this point: computed on its own
+    assert weight == 600.0
+    np.testing.assert_allclose(H, naive_hessian(X, ones, w, b), rtol=1e-10)
+    data.loss_gradient(data.y_rows, s, -w, -b, 1, np.empty(7), False)
+    chunks, data.chunks = data.chunks, None  # from the loss pass: no task of its own
+    _, H = sums(np.append(-w, -b))
+    np.testing.assert_allclose(H, naive_hessian(X, ones, -w, -b), rtol=1e-10)
+    data.chunks = chunks
+    data.close()
+
+
 def test_a_moved_chunk_rebuilds_its_hessian():
     """A chunk moved to another worker (or recomputed after its worker died) has no kept
     Hessian: its products rebuild it from the point they carry (in process, no cluster)."""
