@@ -11,7 +11,7 @@ dask-ml minimises when fit_intercept=False and normalize=False, which is scikit-
 sum_i log-loss + ||w||^2 / (2C). dask-glm's newton takes no penalty, so it is compared at
 C = inf (both libraries), lbfgs and admm at C = 1. Each time is reported with the relative gap
 of the objective to the optimum (fastlogreg in memory at tol 1e-10): a fast answer to a worse
-objective is not faster. fastlogreg's times are the median of 3 fits after one that compiles
+objective is not faster. fastlogreg's times are the median of 5 fits after one that compiles
 on the workers; dask-ml's are one fit each (admm takes minutes).
 
 Also: fastlogreg.dask on 1 worker against 2, and the bytes sent per pass (the workers'
@@ -45,7 +45,7 @@ def timed(fit):
     return time.perf_counter() - start, model
 
 
-def median_fit(fit, repeats=3):
+def median_fit(fit, repeats=5):
     """(median seconds, the last model) of `repeats` fits after one untimed fit."""
     fit()
     times, model = [], None
