@@ -202,6 +202,19 @@ def test_sampled_hessian_from_the_loss_pass_and_on_its_own(client):
     data.close()
 
 
+def test_l1_on_sparse_chunks_with_more_classes_than_the_model_holds(client, monkeypatch):
+    """Past the cap even for one column per class (K > MAX_EXPLICIT_PARAMETERS / 2, here
+    by a cap of 3 parameters for 3 classes): one column a step, still the in-memory optimum."""
+    prox_newton = importlib.import_module("fastlogreg.solvers.prox_newton")
+    X, y, Xd, yd = sparse_problem(3, n=1000, d=8, seed=14)
+    monkeypatch.setattr(prox_newton, "MAX_EXPLICIT_PARAMETERS", 3)
+    params = dict(l1_ratio=1.0, C=0.05, tol=1e-6, max_iter=300)
+    remote = DaskLogisticRegression(**params).fit(Xd, yd)
+    local = fastlogreg.LogisticRegression(**params).fit(X, y)
+    np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-7)
+    assert remote.n_iter_[0] > local.n_iter_[0]  # one column at a time
+
+
 def test_a_moved_chunk_rebuilds_its_hessian():
     """A chunk moved to another worker (or recomputed after its worker died) has no kept
     Hessian: its products rebuild it from the point they carry (in process, no cluster)."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from fastlogreg import datafits
 from fastlogreg.data import CSRData, DenseData
 from fastlogreg.datafits import Binomial, Multinomial
 
@@ -20,9 +21,12 @@ def finite_difference_hessian(gradient, theta, eps=1e-5):
     return (H + H.T) / 2
 
 
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse", [False, "sparse product", "dense blocks"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_working_set_hessian_matches_finite_differences(sparse, n_classes):
+def test_working_set_hessian_matches_finite_differences(sparse, n_classes, monkeypatch):
+    # CSR: scipy's sparse product, or BLAS on dense row blocks (of 16 rows here)
+    monkeypatch.setattr(datafits, "GRAM_DENSE_ABOVE", 0.0 if sparse == "dense blocks" else 1.0)
+    monkeypatch.setattr(datafits, "GRAM_BLOCK_BYTES", 16 * 8 * 4)
     rng = np.random.default_rng(0)
     n, d = 200, 7
     X = rng.standard_normal((n, d)) * (rng.random((n, d)) < 0.5)

@@ -272,16 +272,17 @@ def _explicit_model_minimiser(objective, theta, grad, penalty, l2, inner_tol):
     model's exact Hessian on the working set, formed where the rows are (objective.
     working_set_hessian: one pass, (K (|A| + 1))^2 floats from each chunk), minimised by
     cd_quadratic like the binomial dense model (not centred, as on sparse X in memory).
-    The working set is cut to the MAX_EXPLICIT_PARAMETERS / K - 1 columns farthest from
-    their optimality condition; the others stay where they are for this iteration and may
-    enter at the next (a block step that always holds the largest violation, so the
-    iterations make progress; the stopping test checks every coefficient)."""
+    The working set is cut to the MAX_EXPLICIT_PARAMETERS / K - 1 columns (at least one)
+    farthest from their optimality condition; the others stay where they are for this
+    iteration and may enter at the next (a block step that always holds the largest
+    violation, so the iterations make progress; the stopping test checks every
+    coefficient)."""
     K, d = objective.n_outputs, objective.n_features
     Theta = objective.as_matrix(theta)
     G = objective.as_matrix(grad)
     distance = penalty.subdifferential_distance(theta, grad).reshape(K, d + 1)[:, :-1].max(0)
     columns = _working_set(Theta, G, penalty)
-    most = MAX_EXPLICIT_PARAMETERS // K - 1
+    most = max(1, MAX_EXPLICIT_PARAMETERS // K - 1)  # (one column even past the cap: K > 1024)
     if columns.shape[0] > most:
         columns = np.sort(columns[np.argsort(-distance[columns], kind="stable")[:most]])
     local = np.append(columns, d)
