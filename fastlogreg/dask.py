@@ -200,10 +200,10 @@ class LogisticRegression(_estimator.LogisticRegression):
             super().fit(X, y, sample_weight)
             vars(self).pop("n_passes_", None)  # a previous Dask fit's
             return self
+        self._check_dask_solver()
         self._check_params()
         client = _client()
         X, y, sample_weight, names = as_dask_inputs(X, y, sample_weight)
-        self._check_dask_solver()
         data = _pack(client, X, y, sample_weight)
         try:
             with thread_limit(self.n_jobs) as n_threads:
@@ -229,12 +229,19 @@ class LogisticRegression(_estimator.LogisticRegression):
         return self
 
     def _check_dask_solver(self):
-        """ValueError for the one solver a fit on Dask does not offer, before any data is
+        """ValueError for the one solver a fit on Dask does not offer, and for L1 with a
+        solver without it (the in-memory message would offer 'sgd'), before any data is
         read."""
         if self.solver == "sgd":
             raise ValueError(
                 "solver='sgd' updates the model row by row and does not run on Dask; use "
                 "'auto', 'newton', 'lbfgs' or 'gd'"
+            )
+        l1 = isinstance(self.l1_ratio, numbers.Real) and 0 < self.l1_ratio <= 1
+        if l1 and self.solver in ("lbfgs", "gd"):
+            raise ValueError(
+                f"solver={self.solver!r} does not support l1_ratio > 0 (L1 or elastic net); "
+                "on Dask use 'auto' or 'newton' (proximal Newton)"
             )
 
     def _dask_class_weight(self, classes, rows, weights, sample_weight):
@@ -278,7 +285,7 @@ class LogisticRegression(_estimator.LogisticRegression):
 
     # --- predictions: lazy on dask collections ---
 
-    def _lazy(self, X, method, n_columns):
+    def _lazy(self, X, method, n_columns, names_checked=False):
         """The in-memory `method` on each row chunk of dask X: a dask array, rows chunked as
         X, with n_columns columns (None: 1-D), of the dtype the in-memory method returns
         (the classes' for predict; X's, float32 or float64, for the scores)."""
@@ -287,7 +294,7 @@ class LogisticRegression(_estimator.LogisticRegression):
         if _is_dataframe(X):  # the names checked on the columns' metadata, as in memory
             _check_feature_names(self, X._meta, reset=False)
             X = X.to_dask_array()
-        elif isinstance(X, da.Array):  # unnamed columns: scikit-learn's warning, once, here
+        elif isinstance(X, da.Array) and not names_checked:  # scikit-learn's warning, once
             _check_feature_names(self, X._meta, reset=False)
         if not isinstance(X, da.Array) or X.ndim != 2:
             raise ValueError(f"X must be a 2-D dask array or a dask DataFrame, got {X!r}")
@@ -334,6 +341,25 @@ class LogisticRegression(_estimator.LogisticRegression):
 
         check_is_fitted(self)
         return self._lazy(X, method, self._n_columns(method))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of predict(X) against the labels y, weighted by sample_weight
+        (scikit-learn's ClassifierMixin.score). On a dask array or DataFrame X (y and
+        sample_weight as fit takes them) it is computed on the cluster and returned as a
+        float. Raises as predict and fit do for X, y and sample_weight."""
+        if not is_dask_collection(X):
+            return super().score(X, y, sample_weight)
+        from sklearn.utils.validation import _check_feature_names, check_is_fitted
+
+        check_is_fitted(self)
+        _check_feature_names(self, X._meta, reset=False)  # (the DataFrame's names, as predict)
+        X, y, sample_weight, _ = as_dask_inputs(X, y, sample_weight)
+        correct = self._lazy(X, "predict", None, names_checked=True) == y
+        if sample_weight is None:
+            return float(correct.mean().compute())
+        if isinstance(sample_weight, numbers.Number):  # one weight for every row
+            return float(correct.mean().compute()) if sample_weight > 0 else np.nan
+        return float((da.sum(correct * sample_weight) / da.sum(sample_weight)).compute())
 
     def save(self, path):
         """Save the fitted model as fastlogreg.LogisticRegression.save does: the file holds

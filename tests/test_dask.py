@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 from naive import hessian as naive_hessian
 from naive import multinomial_objective, objective
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 import fastlogreg
@@ -213,6 +213,9 @@ def test_l1_on_sparse_chunks_with_more_classes_than_the_model_holds(client, monk
     local = fastlogreg.LogisticRegression(**params).fit(X, y)
     np.testing.assert_allclose(remote.loss_history_[-1], local.loss_history_[-1], rtol=1e-7)
     assert remote.n_iter_[0] > local.n_iter_[0]  # one column at a time
+    # stopped short: the warning says why (not "a weak penalty")
+    with pytest.warns(ConvergenceWarning, match="each iteration moved a block of them"):
+        DaskLogisticRegression(**{**params, "max_iter": 2}).fit(Xd, yd)
 
 
 def test_a_moved_chunk_rebuilds_its_hessian():
@@ -254,6 +257,12 @@ def test_dataframe_input_and_lazy_predictions(client):
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         proba = remote.predict_proba(Xd)  # as scikit-learn warns on unnamed columns
     assert proba.chunks == ((700, 700, 700, 700, 200), (3,))
+    # score: accuracy computed on the cluster, as scikit-learn's on the same rows
+    w = np.random.default_rng(7).uniform(0, 2, len(y))
+    dw = dd.from_pandas(pd.Series(w), npartitions=4)
+    assert remote.score(dX, dy) == pytest.approx(local.score(frame, y), rel=1e-12)
+    assert remote.score(dX, dy, dw) == pytest.approx(local.score(frame, y, w), rel=1e-12)
+    assert remote.score(dX, y, 2.0) == pytest.approx(local.score(frame, y), rel=1e-12)
     # in-memory data gets the in-memory estimator's ndarrays
     assert isinstance(remote.predict(frame), np.ndarray)
     with pytest.raises(ValueError, match="feature names"):
@@ -275,6 +284,10 @@ def test_errors_before_reading_data(client):
     Xd, yd = da.from_array(X, chunks=(50, 6)), da.from_array(y, chunks=50)
     with pytest.raises(ValueError, match=r"solver=.sgd.*does not run on Dask"):
         DaskLogisticRegression(solver="sgd").fit(Xd, yd)
+    with pytest.raises(ValueError, match="on Dask use 'auto' or 'newton'"):  # (not 'sgd')
+        DaskLogisticRegression(solver="lbfgs", l1_ratio=0.5).fit(Xd, yd)
+    with pytest.raises(ValueError, match=r"l1_ratio must be a number in \[0, 1\]"):
+        DaskLogisticRegression(solver="lbfgs", l1_ratio=2.0).fit(Xd, yd)
     with pytest.raises(ValueError, match="X has 200 rows but y has 150"):
         DaskLogisticRegression().fit(Xd, yd[:150])
     with pytest.raises(ValueError, match="fit requires y"):

@@ -152,7 +152,13 @@ def prox_newton(
             )
     if not history:
         history.append(value)
-    if not converged and not message and distance <= tol:
+    blocks = _block_steps(objective, theta, grad, penalty)
+    if not converged and not message and blocks:
+        message = (
+            f"reached max_iter={max_iter} iterations with a distance of the gradient to the "
+            f"subdifferential of {distance:.3g} (tol = {tol:.3g}): {blocks}. Increase max_iter"
+        )
+    elif not converged and not message and distance <= tol:
         far = max(-decrease, gap if gap is not None else 0.0)
         message = (
             f"reached max_iter={max_iter} iterations with a distance of the gradient to the "
@@ -169,6 +175,22 @@ def prox_newton(
             "loosen tol"
         )
     return SolverResult(theta, n_iter, converged, history, message)
+
+
+def _block_steps(objective, theta, grad, penalty):
+    """Why the iterations were block steps, if they were (_explicit_model_minimiser's
+    working set larger than its cap), else ''."""
+    if not objective.data.is_sparse or getattr(objective.data, "working_set_hessian", None) is None:
+        return ""
+    K = objective.n_outputs
+    columns = _working_set(objective.as_matrix(theta), objective.as_matrix(grad), penalty)
+    if K * (columns.shape[0] + 1) <= MAX_EXPLICIT_PARAMETERS:
+        return ""
+    return (
+        f"the working set has {columns.shape[0]} columns x {K} outputs, more than the "
+        f"{MAX_EXPLICIT_PARAMETERS} parameters whose exact Hessian a fit on Dask forms, so "
+        "each iteration moved a block of them and convergence is slower than in memory"
+    )
 
 
 def proximal_newton_decrease(objective, theta, grad):
