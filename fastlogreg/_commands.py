@@ -372,7 +372,7 @@ def predict(args):
         _check_writable(args.out)
         _output_format(args.out)  # before any reading
     data = _data_for(model, args, labels=False)
-    blocks = (X for X, _ in data) if args.chunk_rows else [data.X]
+    blocks = _numbered_chunks(data) if args.chunk_rows else [data.X]
     tables = (_prediction_table(model, X, args.proba) for X in blocks)
     if args.json and args.out == "-":  # one JSON object: every column as a list
         import pyarrow as pa
@@ -385,6 +385,29 @@ def predict(args):
         summary = {"rows": rows, "out": args.out}
         print(json.dumps(summary) if args.json else f"wrote {rows} rows to {args.out}")
     return 0
+
+
+def _numbered_chunks(data):
+    """The row chunks of a ChunkSource, each checked for NaN and infinity first."""
+    rows = 0
+    for X, _ in data:
+        _check_finite_chunk(X, first_row=rows)
+        yield X
+        rows += X.shape[0]
+
+
+def _check_finite_chunk(X, first_row):
+    """ValueError naming the first NaN or infinity of a chunk of DATA (whose first row is row
+    first_row of DATA) by its row in DATA, as a whole-file read does; the estimator's own check
+    would count the chunk's rows from 0. Costs one read of the chunk's values."""
+    import scipy.sparse as sp
+
+    from . import _validation as V
+
+    if sp.issparse(X):
+        V.as_csr(X, first_row=first_row)
+    else:
+        V.check_finite_matrix(V.as_float_matrix(X, check_finite=False), first_row=first_row)
 
 
 def _check_writable(path):
@@ -584,6 +607,7 @@ def evaluate(args):
     codes, P, rows = [], [], 0
     for X, y in data if args.chunk_rows else [(data.X, data.y)]:
         codes.append(_class_codes(model, y, where=str(args.data), offset=rows))
+        _check_finite_chunk(X, first_row=rows)
         P.append(_unnamed(model.predict_proba, X))
         rows += X.shape[0]
     codes, P = np.concatenate(codes), np.concatenate(P)

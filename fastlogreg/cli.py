@@ -18,7 +18,9 @@ NumPy, Numba, scikit-learn and pyarrow are imported by the command that needs th
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from . import __version__
 
@@ -174,11 +176,22 @@ def _names(text):
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+def _terminated(signum, frame):
+    """SIGTERM as SystemExit(143), so that the cleanup of a command runs (a prediction file
+    written under a temporary name is removed) where the default action ends the process
+    at once."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
-    """Run the command line; returns the exit status (0 success, 2 a user error)."""
+    """Run the command line; returns the exit status (0 success, 2 a user error, 130 after
+    Ctrl-C); SIGTERM exits with 143 after the command's cleanup."""
     args = _build_parser().parse_args(argv)
     from . import _commands  # the heavy imports start here
 
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # (signals: main thread only)
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return _commands.run(args)
     except KeyboardInterrupt:
@@ -203,6 +216,9 @@ def main(argv=None):
             message = f"{args.data}: {message} (a truncated file?)"
         print(f"fastlogreg: error: {_commands.option_words(message)}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -389,6 +389,60 @@ def test_predict_in_chunks_leaves_no_partial_output(tmp_path, capsys):
         assert "['cat'] (first in row 299, counting data rows from 0)" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("kind", ["npz", "svmlight"])
+def test_non_finite_values_in_chunks_are_named_by_their_row_in_the_file(tmp_path, capsys, kind):
+    """NaN in row 37 of a .npz or LIBSVM file (formats the loader does not check): predict and
+    evaluate name row 37 with and without --chunk-rows (helper 17 saw 'row 7' in chunks of 10)."""
+    X, y, formats = _write_formats(tmp_path)
+    path, options = formats[kind]
+    model_path = str(tmp_path / "m.npz")
+    assert main(["train", str(path), *options, "--out", model_path, "--quiet"]) == 0
+    bad_X = X.copy()
+    bad_X[37, 2] = np.nan
+    if kind == "npz":
+        np.savez(path, X=bad_X, y=y)
+    else:
+        lines = path.read_text().splitlines()
+        cells = lines[37].split()
+        cells[3] = "2:nan"  # label, then features 0, 1, 2 (0-based)
+        lines[37] = " ".join(cells)
+        path.write_text("\n".join(lines) + "\n")
+    for chunks in ([], ["--chunk-rows", "10"], ["--chunk-rows", "1000"]):
+        for command in (["predict", "--out", str(tmp_path / "p.csv")], ["evaluate"]):
+            assert main([command[0], model_path, str(path), *options, *command[1:], *chunks]) == 2
+            assert "NaN in column 2 (row 37)" in capsys.readouterr().err
+
+
+def test_sigterm_during_predict_exits_143_and_leaves_no_partial_output(tmp_path, capsys):
+    """A script's timeout (SIGTERM) while predict writes: the temporary file is removed (the
+    default action had left .p.csv.PID.partial), and the exit status is 128 + 15."""
+    import signal
+    import time
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 3))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] > 0).astype(np.int64))
+    model_path = str(tmp_path / "m.npz")
+    argv = ["train", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy")]
+    assert main([*argv, "--out", model_path, "--quiet"]) == 0
+    out = tmp_path / "p.csv"
+    # 10,000 chunks of 20 rows: about 5 s of writing; the temporary file appears with the
+    # first 65,536 rows (_OUTPUT_ROWS) and stays to the end
+    predict = [sys.executable, "-m", "fastlogreg.cli", "predict", model_path,
+               str(tmp_path / "X.npy"), "--chunk-rows", "20", "--out", str(out)]  # fmt: skip
+    child = subprocess.Popen(predict, stderr=subprocess.PIPE, text=True)
+    partial = []
+    deadline = time.monotonic() + 120
+    while not partial and child.poll() is None and time.monotonic() < deadline:
+        partial = list(tmp_path.glob(".p.csv.*.partial"))
+        time.sleep(0.005)
+    assert partial, "predict ended before its temporary file was seen"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 128 + signal.SIGTERM, child.stderr.read()
+    assert list(tmp_path.glob(".p.csv*")) == [] and not out.exists()
+
+
 def test_messages_use_the_command_lines_words(tmp_path, capsys):
     """Loader messages name options, not keyword arguments; a trailing delimiter, labels in an
     .npz and continuous labels are named as such."""
