@@ -48,6 +48,7 @@ _OPTION_WORDS = [
     ),
     (re.compile(r"(?<![\w-])solver='(\w+)'"), r"--solver \1"),
     (re.compile(r"np\.inf\b"), "inf"),
+    (re.compile(r"keep X in float64 \(dtype=float64\)"), "leave out --float32"),
     (re.compile(r"^Seed must be\b"), "--random-state must be"),
 ]
 

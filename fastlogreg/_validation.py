@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
+from .io import FLOAT32_OVERFLOW
 from .kernels.dense import first_nonfinite_row
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -102,9 +103,10 @@ def as_csr(X, name="X", first_row=0):
         position = int(bad[0])
         row = first_row + int(np.searchsorted(X.indptr, position, side="right")) - 1
         kind = "NaN" if np.isnan(X.data[position]) else "infinity"
+        why = f" ({FLOAT32_OVERFLOW})" if kind == "infinity" and X.dtype == np.float32 else ""
         raise ValueError(
-            f"{name} contains {kind} in column {int(X.indices[position])} (row {row}); impute "
-            "or drop missing and infinite values before fitting or predicting"
+            f"{name} contains {kind} in column {int(X.indices[position])} (row {row}){why}; "
+            "impute or drop missing and infinite values before fitting or predicting"
         )
     return X
 
@@ -117,9 +119,10 @@ def check_finite_matrix(X, name="X", first_row=0):
         row = X[bad_row]
         col = int(np.flatnonzero(~np.isfinite(row))[0])
         kind = "NaN" if np.isnan(row[col]) else "infinity"
+        why = f" ({FLOAT32_OVERFLOW})" if kind == "infinity" and X.dtype == np.float32 else ""
         raise ValueError(
-            f"{name} contains {kind} in column {col} (row {first_row + bad_row}); impute or "
-            "drop missing and infinite values before fitting or predicting (e.g. "
+            f"{name} contains {kind} in column {col} (row {first_row + bad_row}){why}; impute "
+            "or drop missing and infinite values before fitting or predicting (e.g. "
             "sklearn.impute.SimpleImputer)."
         )
 

@@ -31,6 +31,12 @@ from . import _chunk_source
 __all__ = ["ChunkSource", "Dataset", "load", "open_chunks", "read_csv"]
 
 _INSTALL_HINT = 'pip install "fastlogreg[io]"'
+# why a float32 X holds infinity where the file or array it came from may not (the checks of
+# io and of _validation add it to their messages)
+FLOAT32_OVERFLOW = (
+    "float32 X: a number beyond float32's range, about 3.4e38, becomes infinity when cast; "
+    "keep X in float64 (dtype=float64)"
+)
 _FORMATS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -597,6 +603,8 @@ def _cell_message(where, column_name, cell):
         what = "missing value (an empty field or NA/NaN/null)"
     elif cell.problem == "nonfinite":
         what = f"{cell.value} is not a finite number"
+        if np.isinf(cell.value) and np.asarray(cell.value).dtype == np.float32:
+            what += f" ({FLOAT32_OVERFLOW})"
     else:
         what = f"{cell.value!r} is not a number"
     if column_name == "":  # most often the empty field after a delimiter that ends each line
@@ -1192,8 +1200,9 @@ def _parquet_fill(pa, pc, pf, group, X, names, feats, path, offset):
                 text = cell
             continue
         del table
-        for i, column in enumerate(columns):
-            X[:, start + i] = column.to_numpy()
+        with np.errstate(over="ignore"):  # beyond float32: inf, named by the check below
+            for i, column in enumerate(columns):
+                X[:, start + i] = column.to_numpy()
         del columns
     cell = missing or text or _first_nonfinite(X, feats)
     if cell is not None:
@@ -1336,8 +1345,9 @@ def _take_columns(A, t, feats, dtype):
     X = np.empty((A.shape[0], len(feats)), dtype=dtype)
     step = max(1, (16 << 20) // max(1, A.shape[1] * A.itemsize))
     whole = feats == list(range(A.shape[1]))
-    for s in range(0, A.shape[0], step):
-        X[s : s + step] = A[s : s + step] if whole else A[s : s + step][:, feats]
+    with np.errstate(over="ignore"):  # beyond float32: inf, which the fit's check names
+        for s in range(0, A.shape[0], step):
+            X[s : s + step] = A[s : s + step] if whole else A[s : s + step][:, feats]
     y = None if t is None else np.array(A[:, t])
     return X, y
 

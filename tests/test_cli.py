@@ -443,6 +443,42 @@ def test_sigterm_during_predict_exits_143_and_leaves_no_partial_output(tmp_path,
     assert list(tmp_path.glob(".p.csv*")) == [] and not out.exists()
 
 
+@pytest.mark.parametrize("kind", ["csv.gz", "parquet", "npz", "svmlight"])
+@pytest.mark.parametrize("chunks", [[], ["--chunk-rows", "7"]])
+def test_a_number_beyond_float32_under_float32_is_explained(tmp_path, capsys, kind, chunks):
+    """1e39 read with --float32 becomes inf: every format's error says why and what to do
+    (it had said 'inf is not a finite number', or warned of an overflow in a cast first)."""
+    import gzip
+
+    X, y, formats = _write_formats(tmp_path)
+    path, options = formats[kind]
+    if kind == "csv.gz":
+        with gzip.open(path, "rt") as f:
+            lines = f.read().splitlines()
+        lines[20] = "1e39" + lines[20][lines[20].index(";") :]
+        with gzip.open(path, "wt") as f:
+            f.write("\n".join(lines) + "\n")
+    else:
+        X[19, 0] = 1e39  # float32's largest is about 3.4e38
+        if kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            columns = {c: X[:, j] for j, c in enumerate("abcd")}
+            pq.write_table(pa.table({**columns, "label": y}), path)
+        elif kind == "npz":
+            np.savez(path, X=X, y=y)
+        else:
+            from sklearn.datasets import dump_svmlight_file
+
+            dump_svmlight_file(X, y, str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from the cast
+        assert main(["train", str(path), *options, "--float32", *chunks]) == 2
+    err = capsys.readouterr().err
+    assert "beyond float32's range" in err and "leave out --float32" in err, err
+
+
 def test_messages_use_the_command_lines_words(tmp_path, capsys):
     """Loader messages name options, not keyword arguments; a trailing delimiter, labels in an
     .npz and continuous labels are named as such."""
