@@ -43,13 +43,32 @@ _OPTION_WORDS = [
     ),
     (re.compile(r"(?<![\w-])zero_based="), "--zero-based"),
     (
-        re.compile(rf"(?<![\w.'-])({_PARAMETERS})(?=( must\b|=| =|\)|,|;| has\b| >| or\b|\.|$))"),
+        re.compile(
+            r"^class (.+) has only rows of weight 0 \(sample_weight \* class_weight\)(.*)"
+            r"; give its rows a positive weight or drop the class from y$"
+        ),
+        r"--class-weight gives class \1 the weight 0\2; give it a positive weight or drop its "
+        r"rows from DATA",
+    ),
+    (
+        re.compile(
+            rf"(?<![\w.'-])({_PARAMETERS})(?=( must\b|=| =|\)|,|;| has\b| gives\b| >| or\b|\.|$))"
+        ),
         lambda m: "--" + m.group(1).replace("_", "-"),
     ),
     (re.compile(r"(?<![\w-])solver='(\w+)'"), r"--solver \1"),
     (re.compile(r"np\.inf\b"), "inf"),
     (re.compile(r"keep X in float64 \(dtype=float64\)"), "leave out --float32"),
     (re.compile(r"^Seed must be\b"), "--random-state must be"),
+    (re.compile(r"2\*\*32 - 1"), "4294967295"),
+    (re.compile(r"(--[\w-]+) must be None or\b"), r"\1 must be left out or"),
+    (re.compile(r"\buse None or -1\b"), "leave it out or use -1"),
+    (
+        re.compile(r"must be None, a bool or an integer >= 0"),
+        "must be true, false or an integer >= 0",
+    ),
+    (re.compile(r"^labels must be 1-D"), "--labels must hold a 1-D array"),
+    (re.compile(r" \(n_features= sets the width of X\)"), ""),
 ]
 
 

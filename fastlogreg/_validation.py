@@ -214,6 +214,18 @@ def partial_fit_targets(y, classes, known_classes):
     return classes, np.searchsorted(classes, y).astype(np.float64)
 
 
+def check_class_weight_factors(cw, classes):
+    """ValueError naming the first class whose class_weight factor (cw[k], float64 (K,)) is
+    negative or not finite."""
+    bad = np.flatnonzero(~(np.isfinite(cw) & (cw >= 0)))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(
+            f"class_weight gives class {classes[k].item()!r} the weight {cw[k]}; class weights "
+            "must be finite and >= 0"
+        )
+
+
 def check_class_weights(s, codes, classes):
     """Every class needs rows of positive weight: without them the optimum puts its
     probability at 0, infinitely far away."""

@@ -274,13 +274,7 @@ class LogisticRegression(_estimator.LogisticRegression):
             cw = compute_class_weight(
                 self.class_weight, classes=classes, y=classes, sample_weight=totals
             )
-        bad = np.flatnonzero(~(np.isfinite(cw) & (cw >= 0)))
-        if bad.size:
-            k = int(bad[0])
-            raise ValueError(
-                f"class_weight gives class {classes[k].item()!r} the weight {cw[k]}; class "
-                "weights must be finite and >= 0"
-            )
+        V.check_class_weight_factors(cw, classes)
         return cw
 
     # --- predictions: lazy on dask collections ---

@@ -359,6 +359,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 )
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=s)
+            V.check_class_weight_factors(cw, classes)  # by class, not by its first row
             s *= cw[codes.astype(np.intp)]
             V.check_weights(s, "sample_weight * class_weight")
         if not partial:

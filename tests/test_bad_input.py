@@ -235,8 +235,8 @@ def test_one_row_whose_square_overflows_is_rejected_by_every_solver(
 @pytest.mark.parametrize(
     ("class_weight", "match"),
     [
-        ({0.0: -1.0, 1.0: 1.0}, r"sample_weight \* class_weight contains the negative value"),
-        ({0.0: np.nan, 1.0: 1.0}, r"sample_weight \* class_weight contains nan"),
+        ({0.0: -1.0, 1.0: 1.0}, r"class_weight gives class 0.0 the weight -1.0; class weights"),
+        ({0.0: np.nan, 1.0: 1.0}, r"class_weight gives class 0.0 the weight nan; class weights"),
         ({0.0: 0.0, 1.0: 0.0}, r"zero for every row"),
     ],
 )

@@ -582,13 +582,32 @@ def test_hyperparameter_messages_name_the_options(tmp_path, capsys):
         (["--C", "0"], "--C must be a positive number (inf for no penalty)"),
         (["--max-iter", "0"], "--max-iter must be an integer >= 1"),
         (["--l1-ratio", "2"], "--l1-ratio must be a number in [0, 1]"),
-        (["--n-jobs", "0"], "--n-jobs=0 is not a thread count"),
+        (["--n-jobs", "0"], "--n-jobs=0 is not a thread count; leave it out or use -1"),
         (["--solver", "lbfgs", "--l1-ratio", "0.5"], "--solver lbfgs does not support"),
         (["--class-weight", '{"2": 3}'], "--class-weight has weights for [2], which are not"),
-    ]
+        # helper 17's list: the last library words
+        (["--solver", "sgd", "--eta0", "-1"], "--eta0 must be left out or a positive finite"),
+        (["--random-state", "99999999999"], "between 0 and 4294967295"),
+        (["--solver", "sgd", "--average", "-3"], "--average must be true, false or an integer"),
+        (["--class-weight", '{"benign": -1}'],
+         "--class-weight gives class 'benign' the weight -1.0; class weights must be finite"),
+        (["--class-weight", '{"benign": 0}'],
+         "--class-weight gives class 'benign' the weight 0; give it a positive weight or drop"),
+    ]  # fmt: skip
     for options, expected in cases:
         assert main(["train", DATA, "--target", "diagnosis", "--quiet", *options]) == 2
-        assert expected in capsys.readouterr().err, options
+        err = capsys.readouterr().err
+        assert expected in err, (options, err)
+        assert "None" not in err and "sample_weight" not in err and "**" not in err, err
+    X = tmp_path / "X.npy"
+    np.save(X, np.ones((4, 2)))
+    np.save(tmp_path / "y.npy", np.zeros((4, 2)))
+    assert main(["train", str(X), "--labels", str(tmp_path / "y.npy")]) == 2
+    assert "--labels must hold a 1-D array, one label per row" in capsys.readouterr().err
+    (tmp_path / "d.svm").write_text("0 1:1\n1 1:2\n")
+    assert main(["train", str(tmp_path / "d.svm"), "--target", "label"]) == 2
+    err = capsys.readouterr().err
+    assert "--target and --features do not apply" in err and "n_features" not in err, err
     with pytest.raises(SystemExit):
         main(["train", DATA, "--target", "diagnosis", "--chunk-rows", "abc"])
     assert "--chunk-rows: must be a whole number >= 1, got 'abc'" in capsys.readouterr().err
