@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -92,8 +93,10 @@ def train(args):
     from .estimator import LogisticRegression
 
     model = LogisticRegression(**_hyperparameters(args))
-    if args.out:
-        _check_writable(args.out)  # before the fit, not after it
+    if args.out:  # before the fit, not after it
+        _check_writable(args.out)
+        _check_model_name(args.out)
+        _check_not_an_input(args.out, {"DATA": args.data, "--labels": args.labels})
     read = _read_options(args)
     started = time.perf_counter()
     if args.chunk_rows:
@@ -390,6 +393,7 @@ def predict(args):
     model = _load_model(args.model)
     if not (args.json and args.out == "-"):
         _check_writable(args.out)
+        _check_not_an_input(args.out, {"DATA": args.data, "MODEL": args.model})
         _output_format(args.out)  # before any reading
     data = _data_for(model, args, labels=False)
     blocks = _numbered_chunks(data) if args.chunk_rows else [data.X]
@@ -440,6 +444,40 @@ def _check_writable(path):
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise UserError(f"cannot write to {path!r}: no directory {str(parent)!r}")
+
+
+def _check_not_an_input(out, inputs):
+    """UserError when the output path names one of the command's input files ({role: path}):
+    writing it would replace the data (or model) being read."""
+    for role, path in inputs.items():
+        if path in (None, "-") or out == "-":
+            continue
+        try:
+            same = os.path.samefile(out, path)
+        except OSError:  # either does not exist (yet)
+            continue
+        if same:
+            raise UserError(
+                f"--out {out} is the {role} file {path}: writing there would replace it; "
+                "name the output differently"
+            )
+
+
+# a model file is a ZIP archive (.npz by convention); these names are data formats' (io.load),
+# where a model would be mistaken for data, or written over it
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", *LIBSVM_FORMATS)
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst", ".xz")
+
+
+def _check_model_name(out):
+    """UserError for a model file named like a data file (train --out data.csv)."""
+    suffixes = [s.lower() for s in Path(out).suffixes]
+    if suffixes and suffixes[-1] in (*_DATA_SUFFIXES, *_COMPRESSED_SUFFIXES):
+        stem = Path(out).name.split(".")[0] or "model"
+        raise UserError(
+            f"--out {out}: a model file is a ZIP archive, but {suffixes[-1]} names a data "
+            f"format (a data file there would be replaced); name it e.g. {stem}.npz"
+        )
 
 
 def _load_model(path):

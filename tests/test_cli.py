@@ -479,6 +479,34 @@ def test_a_number_beyond_float32_under_float32_is_explained(tmp_path, capsys, ki
     assert "beyond float32's range" in err and "leave out --float32" in err, err
 
 
+def test_outputs_never_replace_an_input_or_take_a_data_files_name(tmp_path, capsys):
+    """train --out DATA had replaced the training data with the model (and predict --out DATA
+    the data with its predictions): exit 2, the files unchanged; a model is not saved under
+    a data format's name."""
+    data = tmp_path / "d.csv"
+    data.write_text(Path(DATA).read_text())
+    model = tmp_path / "m.npz"
+    train = ["train", str(data), "--target", "diagnosis", "--quiet"]
+    assert main([*train, "--out", str(model)]) == 0
+    before = data.read_bytes(), model.read_bytes()
+    (tmp_path / "link.npz").symlink_to(data)
+    cases = [
+        ([*train, "--out", str(data)], "names a data format"),
+        ([*train, "--out", str(tmp_path / "link.npz")], "is the DATA file"),
+        ([*train, "--out", str(tmp_path / "new.parquet")], "name it e.g. new.npz"),
+        ([*train, "--out", str(tmp_path / "new.csv.gz")], "name it e.g. new.npz"),
+        (["predict", str(model), str(data), "--out", str(data)], "is the DATA file"),
+        (["predict", str(model), str(data), "--out", str(tmp_path / ".." / tmp_path.name /
+                                                          "d.csv")], "is the DATA file"),
+        (["predict", str(model), str(data), "--out", str(model)], "is the MODEL file"),
+    ]  # fmt: skip
+    for argv, expected in cases:
+        assert main(argv) == 2, argv
+        assert expected in capsys.readouterr().err, argv
+        assert (data.read_bytes(), model.read_bytes()) == before
+    assert not (tmp_path / "new.parquet").exists() and not (tmp_path / "new.csv.gz").exists()
+
+
 def test_messages_use_the_command_lines_words(tmp_path, capsys):
     """Loader messages name options, not keyword arguments; a trailing delimiter, labels in an
     .npz and continuous labels are named as such."""
