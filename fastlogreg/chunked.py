@@ -60,8 +60,8 @@ class ChunkedData:
         self.source = source
         sizes, labels, n_stored = [], [], 0
         d = dtype = kind = None
-        for k, pair in enumerate(self._pairs()):
-            X_c, y_c = pair
+        label_kind = None  # 'numeric' or 'text', from the first chunk whose labels are either
+        for k, X_c, y_c in self._pairs():
             X_c = self._chunk_matrix(X_c, k)
             kind_c = sp.issparse(X_c)
             if d is None:
@@ -85,6 +85,22 @@ class ChunkedData:
                     f"chunk {k}: {X_c.shape[0]} rows but labels of shape {y_c.shape}; each "
                     "chunk's labels are one per row"
                 )
+            kind_y = (
+                "numeric"
+                if y_c.dtype.kind in "biuf"
+                else "text"
+                if y_c.dtype.kind in "US"
+                else None
+            )
+            if label_kind is None:
+                label_kind = kind_y
+            elif kind_y is not None and kind_y != label_kind:
+                # np.concatenate would turn numbers into text: 0 and '0' one class, 0 and 'no'
+                # four, where scikit-learn refuses labels of mixed types in memory
+                raise ValueError(
+                    f"chunk {k} has {kind_y} labels ({y_c.dtype}) where an earlier chunk has "
+                    f"{label_kind} ones: give every chunk labels of one type"
+                )
             sizes.append(X_c.shape[0])
             labels.append(y_c)
             n_stored += X_c.nnz if kind_c else X_c.size
@@ -101,13 +117,19 @@ class ChunkedData:
         self._work = np.empty(0)  # CSR chunks' per-thread buffers, shared by every chunk
 
     def _pairs(self):
+        """(k, X_chunk, y_chunk) for the source's chunks that hold rows, k counting every
+        chunk (an empty one, as a filter may yield, is skipped, as on Dask)."""
         for k, pair in enumerate(self.source):
             if not (isinstance(pair, tuple | list) and len(pair) == 2):
                 raise TypeError(
                     f"chunk {k} of the source is a {type(pair).__name__}; a chunk source "
                     "yields (X_chunk, y_chunk) pairs"
                 )
-            yield pair
+            X_c, y_c = pair
+            shape = getattr(X_c, "shape", None)
+            if (len(X_c) if shape is None else shape[0]) == 0:
+                continue
+            yield k, X_c, y_c
 
     def _chunk_matrix(self, X_c, k):
         try:
@@ -120,19 +142,19 @@ class ChunkedData:
 
     def chunks(self):
         """(first row, rows, the chunk as DenseData or CSRData) for every chunk, read now."""
-        k = -1
-        for k, (X_c, _) in enumerate(self._pairs()):
-            if k >= len(self.sizes) or X_c.shape[0] != self.sizes[k]:
-                raise self._changed()
+        i = -1  # the number of the non-empty chunk
+        for i, (k, X_c, _) in enumerate(self._pairs()):
             X_c = self._chunk_matrix(X_c, k)
+            if i >= len(self.sizes) or X_c.shape[0] != self.sizes[i]:
+                raise self._changed()
             if self.is_sparse:
                 inner = CSRData(X_c)
                 inner._work = self._work  # grown once, then shared (data.CSRData.work)
-                yield int(self.offsets[k]), self.sizes[k], inner
+                yield int(self.offsets[i]), self.sizes[i], inner
                 self._work = inner._work
             else:
-                yield int(self.offsets[k]), self.sizes[k], DenseData(X_c)
-        if k + 1 != len(self.sizes):
+                yield int(self.offsets[i]), self.sizes[i], DenseData(X_c)
+        if i + 1 != len(self.sizes):
             raise self._changed()
 
     def _changed(self):

@@ -184,7 +184,26 @@ def test_chunk_errors_are_clear_and_leave_the_model_alone():
     X_nan[1234, 2] = np.nan
     with pytest.raises(ValueError, match=r"rows 1200 to 1499 .*NaN in column 2 \(row 34\)"):
         model.fit(_chunks(X_nan, y))
+    # labels of numbers in one chunk and text in another (np.concatenate had made them all
+    # text: 0/1 and 'no'/'yes' four classes, 0/1 and '0'/'1' silently one pair; break test 20)
+    for other in (np.where(y[100:200] == 1, "yes", "no"), y[100:200].astype(str)):
+        with pytest.raises(ValueError, match=r"chunk 1 has text labels .* numeric ones"):
+            model.fit(ChunkList([(X[:100], y[:100]), (X[100:200], other)]))
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+def test_empty_chunks_are_skipped_and_chunks_may_be_lists():
+    """A filter's empty chunk (0 rows) adds nothing, as on Dask; a chunk of Python lists is
+    an array like any other (it had raised AttributeError on the second pass)."""
+    X, y = _problem(2, False)
+    reference = LogisticRegression(tol=1e-8).fit(X[:600], y[:600])
+    parts = [(X[:0], y[:0]), (X[:300].tolist(), y[:300].tolist()), (X[300:300], y[300:300]),
+             (X[300:600], y[300:600]), ([], [])]  # fmt: skip
+    model = LogisticRegression(tol=1e-8).fit(ChunkList(parts))
+    np.testing.assert_allclose(model.loss_history_[-1], reference.loss_history_[-1], rtol=1e-12)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="no rows"):
+        LogisticRegression().fit(ChunkList([(X[:0], y[:0])]))
 
 
 def test_a_source_that_changes_between_passes_is_an_error():
