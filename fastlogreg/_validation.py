@@ -16,6 +16,20 @@ from .kernels.dense import first_nonfinite_row
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
+def float_table_as_array(X):
+    """A polars DataFrame or pyarrow Table of float columns as the ndarray its own conversion
+    makes (float32 columns stay float32, as pandas' do in check_array, which sees no dtype on
+    these tables and makes them float64); anything else as it is."""
+    if getattr(X, "dtype", None) is None and hasattr(X, "schema") and hasattr(X, "__array__"):
+        try:
+            converted = np.asarray(X)
+        except Exception:  # check_array's own conversion then says why
+            return X
+        if converted.dtype in FLOAT_DTYPES:
+            return converted
+    return X
+
+
 def as_float_matrix(X, name="X", check_finite=True):
     """X as a 2-D C-contiguous float32/float64 ndarray, finite (check_finite=False leaves that
     check, a pass over X, to the caller). float32 and float64 C-ordered
@@ -26,6 +40,7 @@ def as_float_matrix(X, name="X", check_finite=True):
             f"{name} is a sparse matrix; this function takes dense arrays only. Pass a dense array "
             f"({name}.toarray()) if it fits in memory."
         )
+    X = float_table_as_array(X)
     try:
         X = check_array(
             X, dtype=list(FLOAT_DTYPES), order="C", ensure_all_finite=False, input_name=name

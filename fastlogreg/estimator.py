@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
@@ -497,15 +497,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if not parts:
                 raise ValueError("the chunk source yielded no chunks: it has no rows")
             return np.concatenate(parts)
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=True,
-            dtype=list(V.FLOAT_DTYPES),
-            order="C",
-            ensure_all_finite=False,
-        )
+        checks = dict(accept_sparse=True, dtype=list(V.FLOAT_DTYPES), order="C")
+        native = V.float_table_as_array(X)
+        if native is not X:  # a float polars/pyarrow table: its names, then its own array
+            validate_data(self, X, reset=False, skip_check_array=True)
+            X = check_array(native, ensure_all_finite=False, input_name="X", **checks)
+        else:
+            X = validate_data(self, X, reset=False, ensure_all_finite=False, **checks)
         X = V.as_csr(X) if sp.issparse(X) else np.asarray(X)
         Theta = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
         binary = Theta.shape[0] == 1
