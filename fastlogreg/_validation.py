@@ -229,6 +229,26 @@ def partial_fit_targets(y, classes, known_classes):
     return classes, np.searchsorted(classes, y).astype(np.float64)
 
 
+def check_class_weight_param(class_weight):
+    """ValueError unless class_weight is None, 'balanced' or a dict of labels to real numbers
+    (compute_class_weight's own errors name its parameter, or say only 'could not convert
+    string to float'). The values' signs are checked once the classes are known
+    (check_class_weight_factors)."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            "class_weight must be None, 'balanced' or a dict of class labels to weights, got "
+            f"{class_weight!r}"
+        )
+    for label, weight in class_weight.items():
+        if not isinstance(weight, numbers.Real):
+            raise ValueError(
+                f"class_weight gives class {label!r} the weight {weight!r}; class weights must "
+                "be numbers"
+            )
+
+
 def check_class_weight_factors(cw, classes):
     """ValueError naming the first class whose class_weight factor (cw[k], float64 (K,)) is
     negative or not finite."""

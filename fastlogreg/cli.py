@@ -176,6 +176,24 @@ def _names(text):
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+try:  # Python's xz reader raises its own error type, neither OSError nor ValueError
+    from lzma import LZMAError as _LZMAError
+except ImportError:  # a Python built without lzma
+    _LZMAError = OSError
+
+
+# how the decompressors (Python's gzip and bz2, pyarrow's codecs) begin their errors
+_DECOMPRESSION_ERRORS = (
+    "CRC check failed",
+    "Invalid data stream",
+    "ZSTD decompress failed",
+    "zlib inflate failed",
+    "BZ2 decompress",
+    "Not a gzipped file",
+    "Error -3 while decompressing",
+)
+
+
 def _terminated(signum, frame):
     """SIGTERM as SystemExit(143), so that the cleanup of a command runs (a prediction file
     written under a temporary name is removed) where the default action ends the process
@@ -207,13 +225,18 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    except (ValueError, TypeError, OSError, ImportError, OverflowError) as err:
+    except (ValueError, TypeError, OSError, ImportError, OverflowError, _LZMAError) as err:
         # _commands.UserError is a ValueError; OverflowError: a number beyond any C type
         message = str(err) or type(err).__name__
+        data = getattr(args, "data", None)
         if isinstance(err, FileNotFoundError) and err.filename:
             message = f"no such file: {err.filename}"
-        elif "compressed stream" in message and getattr(args, "data", None):
-            message = f"{args.data}: {message} (a truncated file?)"
+        elif "compressed stream" in message and data:
+            message = f"{data}: {message} (a truncated file?)"
+        elif data and (
+            isinstance(err, _LZMAError) or message.startswith(_DECOMPRESSION_ERRORS)
+        ):  # the decompressors name no file
+            message = f"{data}: the compressed data is corrupt ({message})"
         print(f"fastlogreg: error: {_commands.option_words(message)}", file=sys.stderr)
         return 2
     finally:

@@ -338,6 +338,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
         V.check_l1_ratio(self.l1_ratio, self.solver)
+        V.check_class_weight_param(self.class_weight)
         V.check_sgd_params(
             self.eta0, self.power_t, self.average, self.n_iter_no_change, self.shuffle
         )

@@ -397,6 +397,22 @@ def _magic_compression(data):
     return None
 
 
+def _check_compressed(path, compression):
+    """ValueError for a file whose name says `compression` but whose first bytes do not (a
+    plain CSV named .csv.gz: the decompressors' own errors name neither file nor fix, and
+    lzma's is no OSError)."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    found = _magic_compression(head)
+    if head and found != compression:
+        ext = os.path.splitext(path)[1]
+        what = f"{found}-compressed" if found else f"not compressed (it starts {head!r})"
+        raise ValueError(
+            f"{path}: the name says {compression} ({ext}), but the file is {what}; rename it "
+            "to match what it holds"
+        )
+
+
 class _Input:
     """The bytes of a text file: a path (maybe compressed) or standard input, read into memory
     once (a pipe cannot be read twice, and errors are located by reading again)."""
@@ -412,6 +428,8 @@ class _Input:
             self.path = self.name
             self.data = None
             self.compression = compression
+            if compression is not None:
+                _check_compressed(self.name, compression)
 
     def arrow(self):
         """A new stream of the decompressed bytes for pyarrow (a context manager)."""

@@ -507,6 +507,42 @@ def test_outputs_never_replace_an_input_or_take_a_data_files_name(tmp_path, caps
     assert not (tmp_path / "new.parquet").exists() and not (tmp_path / "new.csv.gz").exists()
 
 
+def test_break_test_20_cases(tmp_path, capsys):
+    """A plain CSV named .gz/.bz2/.zst/.xz, one compressed otherwise than its name says, and
+    corrupt compressed data name the file and the problem (they had printed 'Not a gzipped
+    file', 'Invalid data stream', or an LZMAError traceback); a class weight that is not a
+    number is named by its class."""
+    import bz2
+    import gzip
+    import lzma
+
+    text = Path(DATA).read_bytes()
+    for ext in ("gz", "bz2", "zst", "xz"):
+        (tmp_path / f"plain.csv.{ext}").write_bytes(text)
+    (tmp_path / "other.csv.bz2").write_bytes(gzip.compress(text))
+    for ext, module in (("gz", gzip), ("bz2", bz2), ("xz", lzma)):
+        corrupt = bytearray(module.compress(text))
+        corrupt[len(corrupt) // 2 : len(corrupt) // 2 + 2] = b"\xff\xff"
+        (tmp_path / f"corrupt.csv.{ext}").write_bytes(bytes(corrupt))
+    cases = [
+        *[(f"plain.csv.{e}", "but the file is not compressed") for e in ("gz", "bz2", "zst", "xz")],
+        ("other.csv.bz2", "the name says bz2 (.bz2), but the file is gzip-compressed"),
+        *[(f"corrupt.csv.{ext}", "the compressed data is corrupt") for ext in ("gz", "bz2", "xz")],
+    ]  # fmt: skip
+    for name, expected in cases:
+        for chunks in ([], ["--chunk-rows", "100"]):
+            path = str(tmp_path / name)
+            assert main(["train", path, "--target", "diagnosis", *chunks]) == 2, name
+            err = capsys.readouterr().err
+            assert err.startswith(f"fastlogreg: error: {path}") and expected in err, err
+    argv = ["train", DATA, "--target", "diagnosis", "--class-weight", '{"benign": "x"}']
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        "--class-weight gives class 'benign' the weight 'x'; class weights must be numbers" in err
+    )
+
+
 def test_messages_use_the_command_lines_words(tmp_path, capsys):
     """Loader messages name options, not keyword arguments; a trailing delimiter, labels in an
     .npz and continuous labels are named as such."""
