@@ -617,6 +617,9 @@ def _check_metadata(meta):
         _expect(ok, "feature_names_in", "null or a list of str", names)
         if len(names) != d:
             raise _Problem(f"feature_names_in has {len(names)} names for {d} features")
+        if len(set(names)) != d:  # fit refuses repeated column names; so does this format
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            raise _Problem(f"feature_names_in repeats the names {repeated[:5]}")
     ok = isinstance(meta["coef_dtype"], str) and meta["coef_dtype"] in COEF_DTYPES
     _expect(ok, "coef_dtype", "'float32' or 'float64'", meta["coef_dtype"])
     n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]

@@ -728,6 +728,7 @@ BAD_METADATA = {
     "coef-dtype-other": (("coef_dtype",), "float32", "coef.npy has dtype float64.*float32"),
     "names-length": (("feature_names_in",), ["a", "b", "c"], "has 3 names for 4 features"),
     "names-type": (("feature_names_in",), ["a", "b", "c", 4], "null or a list of str"),
+    "names-repeated": (("feature_names_in",), ["a", "b", "a", "c"], r"repeats the names \[.a.\]"),
     # classes
     "one-class": (("classes", "values"), [0], "classes has 1 label\\(s\\)"),
     "duplicate": (("classes", "values"), [0, 1, 1], "unique and sorted"),
