@@ -278,7 +278,9 @@ class LogisticRegressionCV(LogisticRegression):
         if empty.size:
             raise ValueError(
                 f"the training rows of fold {fold} hold no row of positive weight of class "
-                f"{classes[empty[0]].item()!r}: use fewer folds (cv) or more rows of that class"
+                f"{classes[empty[0]].item()!r} (its model would have no finite optimum): "
+                "shuffle or stratify the folds (cv=StratifiedKFold(shuffle=True)), use fewer "
+                "folds, or more rows of that class"
             )
 
 
