@@ -26,7 +26,9 @@ def hessian_sum(X, s, w, b, fit_intercept, work=None):
     """X~^T diag(s a(1-a)) X~ for one block of float64 rows X (sum form, no penalty); shape
     (d+1, d+1) with the intercept last, or (d, d) without an intercept. `work`, if given, is a
     float64 array shaped like X reused for the scaled rows (saves a large allocation per call)."""
-    with np.errstate(over="ignore"):  # huge X overflows to inf; the caller checks for it
+    # huge X overflows to inf (and inf X, not yet found on a Dask chunk, makes inf * 0 = NaN):
+    # the caller checks for both
+    with np.errstate(over="ignore", invalid="ignore"):
         return weighted_gram(X, curvature(X @ w + b, s), fit_intercept, work)
 
 
@@ -35,7 +37,7 @@ def weighted_gram(X, h, fit_intercept, work=None):
     second derivative in the score is h): (d+1, d+1) with the intercept last, or (d, d)."""
     d = X.shape[1]
     out = np.empty((d + 1, d + 1) if fit_intercept else (d, d))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         scaled = np.multiply(X, h[:, None], out=work)
         out[:d, :d] = X.T @ scaled
         if fit_intercept:
