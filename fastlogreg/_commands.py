@@ -59,7 +59,7 @@ _OPTION_WORDS = [
     ),
     (re.compile(r"(?<![\w-])solver='(\w+)'"), r"--solver \1"),
     (re.compile(r"np\.inf\b"), "inf"),
-    (re.compile(r"keep X in float64 \(dtype=float64\)"), "leave out --float32"),
+    (re.compile(r"then keep X in float64 \(dtype=float64\)"), "then leave out --float32"),
     (re.compile(r"^Seed must be\b"), "--random-state must be"),
     (re.compile(r"2\*\*32 - 1"), "4294967295"),
     (re.compile(r"(--[\w-]+) must be None or\b"), r"\1 must be left out or"),
@@ -470,7 +470,9 @@ _COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst", ".xz")
 
 
 def _check_model_name(out):
-    """UserError for a model file named like a data file (train --out data.csv)."""
+    """UserError for a model file named like a data file (train --out data.csv), or '-'."""
+    if out == "-":
+        raise UserError("--out -: a model file cannot go to standard output; give a file name")
     suffixes = [s.lower() for s in Path(out).suffixes]
     if suffixes and suffixes[-1] in (*_DATA_SUFFIXES, *_COMPRESSED_SUFFIXES):
         stem = Path(out).name.split(".")[0] or "model"

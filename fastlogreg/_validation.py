@@ -242,10 +242,12 @@ def check_class_weight_param(class_weight):
             f"{class_weight!r}"
         )
     for label, weight in class_weight.items():
-        if not isinstance(weight, numbers.Real):
+        # True/False too: a model file holds numbers only (persist), so they would fit and
+        # then fail to save
+        if not isinstance(weight, numbers.Real) or isinstance(weight, (bool, np.bool_)):
             raise ValueError(
                 f"class_weight gives class {label!r} the weight {weight!r}; class weights must "
-                "be numbers"
+                "be numbers (not True or False)"
             )
 
 

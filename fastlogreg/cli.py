@@ -21,6 +21,7 @@ import argparse
 import signal
 import sys
 import threading
+from zlib import error as _ZlibError  # Python's gzip reader on corrupt data: not an OSError
 
 from . import __version__
 
@@ -225,7 +226,15 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    except (ValueError, TypeError, OSError, ImportError, OverflowError, _LZMAError) as err:
+    except (
+        ValueError,
+        TypeError,
+        OSError,
+        ImportError,
+        OverflowError,
+        _LZMAError,
+        _ZlibError,
+    ) as err:
         # _commands.UserError is a ValueError; OverflowError: a number beyond any C type
         message = str(err) or type(err).__name__
         data = getattr(args, "data", None)
@@ -234,7 +243,7 @@ def main(argv=None):
         elif "compressed stream" in message and data:
             message = f"{data}: {message} (a truncated file?)"
         elif data and (
-            isinstance(err, _LZMAError) or message.startswith(_DECOMPRESSION_ERRORS)
+            isinstance(err, (_LZMAError, _ZlibError)) or message.startswith(_DECOMPRESSION_ERRORS)
         ):  # the decompressors name no file
             message = f"{data}: the compressed data is corrupt ({message})"
         print(f"fastlogreg: error: {_commands.option_words(message)}", file=sys.stderr)

@@ -146,6 +146,7 @@ class LogisticRegressionCV(LogisticRegression):
         V.check_scalar_params(1.0, self.tol, self.max_iter, "auto", self.verbose, self.solver)
         if self.solver not in CV_SOLVERS:
             raise ValueError(f"solver must be one of {CV_SOLVERS}, got {self.solver!r}")
+        V.check_class_weight_param(self.class_weight)
         for name in ("fit_intercept", "refit"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")

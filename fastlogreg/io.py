@@ -34,8 +34,8 @@ _INSTALL_HINT = 'pip install "fastlogreg[io]"'
 # why a float32 X holds infinity where the file or array it came from may not (the checks of
 # io and of _validation add it to their messages)
 FLOAT32_OVERFLOW = (
-    "float32 X: a number beyond float32's range, about 3.4e38, becomes infinity when cast; "
-    "keep X in float64 (dtype=float64)"
+    "float32 X: where the source holds a finite number beyond float32's range, about 3.4e38, "
+    "it becomes infinity when cast; then keep X in float64 (dtype=float64)"
 )
 _FORMATS = {
     ".csv": "csv",

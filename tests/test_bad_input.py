@@ -315,3 +315,30 @@ def test_partial_fit_is_absent_for_batch_solvers(solver):
     # the reason travels with it (scikit-learn's available_if chains it)
     assert "it needs solver='sgd' or 'auto'" in str(raised.value.__cause__)
     assert hasattr(LogisticRegression(solver="sgd"), "partial_fit")
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "match"),
+    [
+        ("bal", r"class_weight must be None, 'balanced' or a dict"),
+        ([1, 2], r"class_weight must be None, 'balanced' or a dict"),
+        ({0.0: "2", 1.0: 1}, r"gives class 0.0 the weight '2'; class weights must be numbers"),
+        ({0.0: None}, r"gives class 0.0 the weight None; class weights must be numbers"),
+        ({0.0: 1 + 2j}, r"the weight \(1\+2j\); class weights must be numbers"),
+        # a model file holds numbers only: True would fit, then not save (helper 21)
+        ({0.0: True, 1.0: True}, r"the weight True; class weights must be numbers"),
+        ({0.0: np.True_}, r"the weight (np\.)?True_?; class weights must be numbers"),
+    ],
+)
+def test_class_weight_values_are_checked_before_the_fit_in_both_estimators(class_weight, match):
+    """LogisticRegression and LogisticRegressionCV refuse the same class_weight values with
+    the same messages (CV had fitted {0: '2'} as 2 and named compute_class_weight)."""
+    from fastlogreg import LogisticRegressionCV
+
+    X, y, _ = _good()
+    for model in (LogisticRegression(), LogisticRegressionCV(Cs=2, cv=2)):
+        fitted = model.fit(X, y)
+        coef = fitted.coef_.copy()
+        with pytest.raises(ValueError, match=match):
+            fitted.set_params(class_weight=class_weight).fit(X, y)
+        np.testing.assert_array_equal(fitted.coef_, coef)

@@ -524,10 +524,16 @@ def test_break_test_20_cases(tmp_path, capsys):
         corrupt = bytearray(module.compress(text))
         corrupt[len(corrupt) // 2 : len(corrupt) // 2 + 2] = b"\xff\xff"
         (tmp_path / f"corrupt.csv.{ext}").write_bytes(bytes(corrupt))
+        # damage where the header's sniff reads: Python's gzip raised zlib.error (helper 21)
+        early = bytearray(module.compress(text))
+        third = len(early) // 3
+        early[third : third + 40] = bytes(b ^ 0x5A for b in early[third : third + 40])
+        (tmp_path / f"early.csv.{ext}").write_bytes(bytes(early))
     cases = [
         *[(f"plain.csv.{e}", "but the file is not compressed") for e in ("gz", "bz2", "zst", "xz")],
         ("other.csv.bz2", "the name says bz2 (.bz2), but the file is gzip-compressed"),
         *[(f"corrupt.csv.{ext}", "the compressed data is corrupt") for ext in ("gz", "bz2", "xz")],
+        *[(f"early.csv.{ext}", "the compressed data is corrupt") for ext in ("gz", "bz2", "xz")],
     ]  # fmt: skip
     for name, expected in cases:
         for chunks in ([], ["--chunk-rows", "100"]):
@@ -541,6 +547,9 @@ def test_break_test_20_cases(tmp_path, capsys):
     assert (
         "--class-weight gives class 'benign' the weight 'x'; class weights must be numbers" in err
     )
+    assert main(["train", DATA, "--target", "diagnosis", "--out", "-"]) == 2
+    assert "a model file cannot go to standard output" in capsys.readouterr().err
+    assert not Path("-").exists()
 
 
 def test_messages_use_the_command_lines_words(tmp_path, capsys):
