@@ -396,8 +396,10 @@ def predict(args):
         _check_not_an_input(args.out, {"DATA": args.data, "MODEL": args.model})
         _output_format(args.out)  # before any reading
     data = _data_for(model, args, labels=False)
-    blocks = _numbered_chunks(data) if args.chunk_rows else [data.X]
-    tables = (_prediction_table(model, X, args.proba) for X in blocks)
+    blocks = _numbered_chunks(data) if args.chunk_rows else [(0, data.X)]
+    tables = (
+        _located(lambda X: _prediction_table(model, X, args.proba), X, first) for first, X in blocks
+    )
     if args.json and args.out == "-":  # one JSON object: every column as a list
         import pyarrow as pa
 
@@ -412,26 +414,30 @@ def predict(args):
 
 
 def _numbered_chunks(data):
-    """The row chunks of a ChunkSource, each checked for NaN and infinity first."""
+    """(the number of its first row in DATA, rows) for the row chunks of a ChunkSource."""
     rows = 0
     for X, _ in data:
-        _check_finite_chunk(X, first_row=rows)
-        yield X
+        yield rows, X
         rows += X.shape[0]
 
 
-def _check_finite_chunk(X, first_row):
-    """ValueError naming the first NaN or infinity of a chunk of DATA (whose first row is row
-    first_row of DATA) by its row in DATA, as a whole-file read does; the estimator's own check
-    would count the chunk's rows from 0. Costs one read of the chunk's values."""
+def _located(predict, X, first_row):
+    """predict(X) for a chunk of DATA whose first row is row first_row of DATA. The
+    estimator's check names a NaN or infinity by its row in the chunk; on its error the chunk
+    is checked again (only then: no second read of every chunk) to name the row in DATA, as a
+    whole-file read does."""
     import scipy.sparse as sp
 
     from . import _validation as V
 
-    if sp.issparse(X):
-        V.as_csr(X, first_row=first_row)
-    else:
-        V.check_finite_matrix(V.as_float_matrix(X, check_finite=False), first_row=first_row)
+    try:
+        return predict(X)
+    except ValueError:
+        if sp.issparse(X):
+            V.as_csr(X, first_row=first_row)
+        else:
+            V.check_finite_matrix(V.as_float_matrix(X, check_finite=False), first_row=first_row)
+        raise
 
 
 def _check_writable(path):
@@ -463,18 +469,17 @@ def _check_not_an_input(out, inputs):
             )
 
 
-# a model file is a ZIP archive (.npz by convention); these names are data formats' (io.load),
-# where a model would be mistaken for data, or written over it
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", *LIBSVM_FORMATS)
-_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst", ".xz")
-
-
 def _check_model_name(out):
-    """UserError for a model file named like a data file (train --out data.csv), or '-'."""
+    """UserError for a model file named like a data file (train --out data.csv), or '-'. A
+    model file is a ZIP archive (.npz by convention); the names io.load reads as data (but
+    .npz) would have it mistaken for data, or written over some."""
+    from .io import _COMPRESSIONS, _FORMATS
+
     if out == "-":
         raise UserError("--out -: a model file cannot go to standard output; give a file name")
     suffixes = [s.lower() for s in Path(out).suffixes]
-    if suffixes and suffixes[-1] in (*_DATA_SUFFIXES, *_COMPRESSED_SUFFIXES):
+    data_names = (set(_FORMATS) - {".npz"}) | set(_COMPRESSIONS)
+    if suffixes and suffixes[-1] in data_names:
         stem = Path(out).name.split(".")[0] or "model"
         raise UserError(
             f"--out {out}: a model file is a ZIP archive, but {suffixes[-1]} names a data "
@@ -667,8 +672,7 @@ def evaluate(args):
     codes, P, rows = [], [], 0
     for X, y in data if args.chunk_rows else [(data.X, data.y)]:
         codes.append(_class_codes(model, y, where=str(args.data), offset=rows))
-        _check_finite_chunk(X, first_row=rows)
-        P.append(_unnamed(model.predict_proba, X))
+        P.append(_located(lambda X: _unnamed(model.predict_proba, X), X, rows))
         rows += X.shape[0]
     codes, P = np.concatenate(codes), np.concatenate(P)
     y = classes[codes]

@@ -44,6 +44,11 @@ class ChunkList(ChunkSource):
         return iter(self.chunks)
 
 
+# labels of these dtype kinds cannot share one class list across chunks (objects: the
+# estimator's check of y decides)
+_LABEL_KINDS = {**dict.fromkeys("biuf", "numeric"), **dict.fromkeys("US", "text")}
+
+
 class ChunkedData:
     """The data.py passes over a ChunkSource. Building it reads the source once: the chunks'
     row counts, the columns, the dtype and kind, and every label (`labels`, the estimator's y).
@@ -85,13 +90,7 @@ class ChunkedData:
                     f"chunk {k}: {X_c.shape[0]} rows but labels of shape {y_c.shape}; each "
                     "chunk's labels are one per row"
                 )
-            kind_y = (
-                "numeric"
-                if y_c.dtype.kind in "biuf"
-                else "text"
-                if y_c.dtype.kind in "US"
-                else None
-            )
+            kind_y = _LABEL_KINDS.get(y_c.dtype.kind)
             if label_kind is None:
                 label_kind = kind_y
             elif kind_y is not None and kind_y != label_kind:

@@ -25,6 +25,11 @@ from zlib import error as _ZlibError  # Python's gzip reader on corrupt data: no
 
 from . import __version__
 
+try:  # Python's xz reader raises its own error type, neither OSError nor ValueError
+    from lzma import LZMAError as _LZMAError
+except ImportError:  # a Python built without lzma
+    _LZMAError = OSError
+
 SOLVERS = ["auto", "newton", "lbfgs", "sgd", "gd"]
 SCHEDULES = "'auto', a positive float, or one of 'constant', 'optimal', 'invscaling', 'adaptive'"
 
@@ -175,12 +180,6 @@ def _positive_int(text):
 
 def _names(text):
     return [name.strip() for name in text.split(",") if name.strip()]
-
-
-try:  # Python's xz reader raises its own error type, neither OSError nor ValueError
-    from lzma import LZMAError as _LZMAError
-except ImportError:  # a Python built without lzma
-    _LZMAError = OSError
 
 
 # how the decompressors (Python's gzip and bz2, pyarrow's codecs) begin their errors
